@@ -12,7 +12,13 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["apps/*/src/**/*.test.ts", "packages/*/src/**/*.test.ts", "apps/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts", "ops/**/*.test.ts"],
+    include: [
+      "apps/*/src/**/*.test.ts",
+      "packages/*/src/**/*.test.ts",
+      "apps/*/test/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "ops/**/*.test.ts",
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -33,7 +33,7 @@ const url = (protocols: string[]) =>
         return false;
       }
     },
-    { message: `expected a URL starting with ${protocols.join(" or ")}//` },
+    { message: `expected a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(" or ")}` },
   );
 
 const providerList = z
@@ -97,40 +97,45 @@ const sharedShape = {
   OTP_MAX_VERIFY_ATTEMPTS: positiveInt(1, 20).default(5),
   APP_NAME: z
     .string()
-    .regex(/^[A-Za-z0-9 .&'_-]{1,30}$/, "expected 1-30 plain letters, digits, spaces or . & ' _ -, so the SMS stays GSM-7 and one segment")
+    .regex(
+      /^[A-Za-z0-9 .&'_-]{1,30}$/,
+      "expected 1-30 plain letters, digits, spaces or . & ' _ -, so the SMS stays GSM-7 and one segment",
+    )
     .default("otpin"),
 };
 
-function requireSecretOutsideDemo<T extends { DEMO_MODE: boolean; OTP_SECRET?: string | undefined }>(
-  config: T,
-  context: z.RefinementCtx,
-): void {
-  if (!config.DEMO_MODE && config.OTP_SECRET === undefined) {
-    context.addIssue({
-      code: "custom",
-      path: ["OTP_SECRET"],
-      message: "missing: set it to a random string of at least 32 characters (`openssl rand -hex 32`), or set DEMO_MODE=true for local use",
-    });
-  }
+const MISSING_SECRET =
+  "missing: set it to a random string of at least 32 characters (`openssl rand -hex 32`), or set DEMO_MODE=true for local use";
+
+/**
+ * Reports a missing OTP_SECRET outside demo mode. It reads the raw variables rather than the
+ * parsed config, so the problem is listed together with any other invalid variable.
+ */
+function missingSecret(input: Record<string, string>): { variable: string; message: string } | undefined {
+  const demo = ["true", "1", "yes"].includes(input.DEMO_MODE ?? "");
+  return !demo && input.OTP_SECRET === undefined ? { variable: "OTP_SECRET", message: MISSING_SECRET } : undefined;
 }
 
-export const apiConfigSchema = z
-  .object({
-    ...sharedShape,
-    HOST: z.string().min(1).default("127.0.0.1"),
-    PORT: port.default(3000),
-    REDIS_COMMAND_TIMEOUT_MS: positiveInt(100, 60_000).default(1500),
-    BODY_LIMIT_BYTES: positiveInt(256, 1_048_576).default(8192),
-    PHONE_ALLOWED_TYPES: z
-      .string()
-      .default("MOBILE,FIXED_LINE_OR_MOBILE,VOIP,PERSONAL_NUMBER,UNKNOWN")
-      .transform((value) => value.split(",").map((type) => type.trim().toUpperCase()).filter(Boolean)),
-    ALLOWED_COUNTRIES: countryList.optional(),
-    BLOCKED_COUNTRIES: countryList.optional(),
-    JOB_ATTEMPTS: positiveInt(1, 20).default(5),
-    JOB_BACKOFF_MS: positiveInt(100, 600_000).default(2000),
-  })
-  .superRefine(requireSecretOutsideDemo);
+export const apiConfigSchema = z.object({
+  ...sharedShape,
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(3000),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt(100, 60_000).default(1500),
+  BODY_LIMIT_BYTES: positiveInt(256, 1_048_576).default(8192),
+  PHONE_ALLOWED_TYPES: z
+    .string()
+    .default("MOBILE,FIXED_LINE_OR_MOBILE,VOIP,PERSONAL_NUMBER,UNKNOWN")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((type) => type.trim().toUpperCase())
+        .filter(Boolean),
+    ),
+  ALLOWED_COUNTRIES: countryList.optional(),
+  BLOCKED_COUNTRIES: countryList.optional(),
+  JOB_ATTEMPTS: positiveInt(1, 20).default(5),
+  JOB_BACKOFF_MS: positiveInt(100, 600_000).default(2000),
+});
 
 export const workerConfigSchema = z
   .object({
@@ -146,7 +151,10 @@ export const workerConfigSchema = z
     SMS_PROVIDERS: providerList.default(["twilio"]),
     SMS_ROUTES: smsRoutes.optional(),
     PROVIDER_TIMEOUT_MS: positiveInt(100, 60_000).default(5000),
-    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "expected AC followed by 32 hex characters").optional(),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, "expected AC followed by 32 hex characters")
+      .optional(),
     TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
     TWILIO_FROM: z.string().min(1).optional(),
     TWILIO_API_URL: url(["http:", "https:"]).optional(),
@@ -167,7 +175,6 @@ export const workerConfigSchema = z
     EMAIL_FROM: z.string().min(3).optional(),
     SMTP_TIMEOUT_MS: positiveInt(500, 60_000).default(5000),
   })
-  .superRefine(requireSecretOutsideDemo)
   .superRefine((config, context) => {
     const required: Record<SmsProviderName, (keyof typeof config)[]> = {
       twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"],
@@ -220,13 +227,17 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
 
 function parseWith<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   // Treat empty variables as unset, as shells and compose files often export `NAME=`.
-  const input = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const input = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""),
+  );
   const result = schema.safeParse(input);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => ({
+  const secretProblem = missingSecret(input);
+  if (!result.success || secretProblem !== undefined) {
+    const problems = (result.success ? [] : result.error.issues).map((issue) => ({
       variable: String(issue.path[0] ?? "config"),
       message: issue.message,
     }));
+    if (secretProblem !== undefined) problems.unshift(secretProblem);
     const lines = problems.map((problem) => `  ${problem.variable}: ${problem.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`, problems);
   }

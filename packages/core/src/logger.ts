@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 /**
  * pino redact paths for values that must never reach a log line. Numbers are logged only in

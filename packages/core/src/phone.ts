@@ -48,7 +48,10 @@ export function normalizePhone(
 
   const text = to.trim().replace(/^tel:/i, "");
   if (text.length === 0 || text.length > 40 || /[A-Za-z]/.test(text.replace(/^\+/, "").replace(/(ext|x)\.?\s*\d+$/i, ""))) {
-    throw new ValidationError("to must be a phone number of digits, spaces, dashes or brackets, in E.164 such as +14155550123 or national form with country", { field: "to" });
+    throw new ValidationError(
+      "to must be a phone number of digits, spaces, dashes or brackets, in E.164 such as +14155550123 or national form with country",
+      { field: "to" },
+    );
   }
 
   const compact = text.replace(/[\s().-]/g, "");
@@ -64,18 +67,25 @@ export function normalizePhone(
   }
   const type = parsed.getType() ?? "UNKNOWN";
   if (!allowedTypes.includes(type)) {
-    throw new ValidationError(`to is a ${type.toLowerCase().replaceAll("_", "-")} number, which cannot receive codes here; use a mobile number`, {
-      field: "to",
-    });
+    throw new ValidationError(
+      `to is a ${type.toLowerCase().replaceAll("_", "-")} number, which cannot receive codes here; use a mobile number`,
+      {
+        field: "to",
+      },
+    );
   }
   return { e164: parsed.number, country: parsed.country, type };
 }
 
-/** Masks a number for display and logs, keeping the country prefix and the last two digits: +1500555****06. */
+/**
+ * Masks a number for display and logs: the country prefix, four asterisks and the last two
+ * digits (+15005****06). At least four digits are always hidden, and the asterisk count does
+ * not reveal the number's length.
+ */
 export function maskPhone(e164: string): string {
-  if (e164.length <= 6) return "*".repeat(e164.length);
+  if (e164.length <= 6) return "****";
   const visibleStart = Math.min(8, e164.length - 6);
-  return `${e164.slice(0, visibleStart)}${"*".repeat(e164.length - visibleStart - 2)}${e164.slice(-2)}`;
+  return `${e164.slice(0, visibleStart)}****${e164.slice(-2)}`;
 }
 
 /** Masks an email address for display: j***@example.com. */

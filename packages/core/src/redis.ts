@@ -12,6 +12,8 @@ export function createProducerConnection(url: string, commandTimeoutMs: number, 
     connectTimeout: commandTimeoutMs,
     commandTimeout: commandTimeoutMs,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // A command sent before a disconnect is not replayed later: its caller already got a 503.
+    autoResendUnfulfilledCommands: false,
     lazyConnect: false,
     ...options,
   });

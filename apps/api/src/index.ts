@@ -1,0 +1,3 @@
+export { type BuildApiOptions, buildApi } from "./app.js";
+export type { ApiErrorCode, ErrorBody } from "./error-handler.js";
+export type { CreatedOtp, OtpStatusView } from "./otp-service.js";

@@ -1,0 +1,61 @@
+import { DELIVERY_QUEUE, type Logger, type WorkerConfig } from "@otpin/core";
+import { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { DeliveryJobResult } from "./delivery-processor.js";
+
+export interface DeliveryWorkerOptions {
+  config: Pick<
+    WorkerConfig,
+    | "QUEUE_PREFIX"
+    | "WORKER_CONCURRENCY"
+    | "WORKER_LOCK_DURATION_MS"
+    | "JOB_RETENTION_COMPLETED_COUNT"
+    | "JOB_RETENTION_FAILED_COUNT"
+    | "JOB_RETENTION_SECONDS"
+  >;
+  connection: Redis;
+  processor: (job: import("bullmq").Job) => Promise<DeliveryJobResult>;
+  logger: Logger;
+  /** Overrides BullMQ's stalled-job check interval; tests shorten it. */
+  stalledIntervalMs?: number;
+}
+
+/** Starts the BullMQ worker for delivery jobs, with retention bounded by age and count. */
+export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker {
+  const { config, logger } = options;
+  const worker = new Worker(DELIVERY_QUEUE, options.processor, {
+    connection: options.connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+    removeOnComplete: { age: config.JOB_RETENTION_SECONDS, count: config.JOB_RETENTION_COMPLETED_COUNT },
+    removeOnFail: { age: config.JOB_RETENTION_SECONDS, count: config.JOB_RETENTION_FAILED_COUNT },
+  });
+
+  worker.on("failed", (job, error) => {
+    // Reasons are built from error classes and provider codes only, so they are safe to log.
+    logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message }, "delivery job failed");
+  });
+  worker.on("stalled", (jobId) => logger.warn({ jobId }, "delivery job stalled, it will run again"));
+  worker.on("error", (error) => logger.error({ err: error }, "delivery worker error"));
+  return worker;
+}
+
+/**
+ * Stops fetching new jobs and waits for in-flight ones within `timeoutMs`. Jobs still running
+ * after that keep their lock until it expires; BullMQ then moves them back to waiting for
+ * another worker.
+ */
+export async function closeWorkerGracefully(worker: Worker, timeoutMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  const result = await Promise.race([worker.close().then(() => "closed" as const), timedOut]);
+  clearTimeout(timer);
+  if (result === "timeout") {
+    logger.warn({ timeoutMs }, "shutdown budget exceeded, closing with jobs in flight");
+    await worker.close(true);
+  }
+}

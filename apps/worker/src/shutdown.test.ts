@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { TestStack } from "./test-support/stack.js";
+
+let stack: TestStack | undefined;
+
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+describe("worker shutdown", () => {
+  it("finishes in-flight jobs, fetches nothing new and leaves the failed one for retry", async () => {
+    // Two jobs go through twilio and succeed; the GB one is routed to plivo, which fails after the
+    // same delay, so it has attempts left when the worker stops.
+    stack = await new TestStack({
+      apiEnv: { JOB_ATTEMPTS: "3", JOB_BACKOFF_MS: "200" },
+      workerEnv: {
+        WORKER_CONCURRENCY: "3",
+        SMS_PROVIDERS: "twilio",
+        SMS_ROUTES: "GB=plivo",
+        SHUTDOWN_TIMEOUT_MS: "10000",
+        PROVIDER_TIMEOUT_MS: "5000",
+        BREAKER_TIMEOUT_MS: "8000",
+      },
+    }).start();
+    stack.simulator.setBehaviour("twilio", { latencyMs: 2000 });
+    stack.simulator.setBehaviour("plivo", { latencyMs: 2000, failure: { status: 503 } });
+
+    const ids: string[] = [];
+    for (const to of ["+15005550100", "+15005550101", "+447400123456"]) ids.push(String((await stack.send({ to })).body.id));
+    await expect.poll(async () => (await stack?.queue.getActiveCount()) ?? 0, { timeout: 5000, interval: 50 }).toBe(3);
+
+    const closing = stack.worker.close();
+    const started = Date.now();
+    // A job enqueued after SIGTERM must stay waiting for another worker.
+    const late = String((await stack.send({ to: "+15005550102" })).body.id);
+    await closing;
+
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const states = await Promise.all([...ids, late].map(async (id) => (await stack?.queue.getJob(id))?.getState()));
+    expect(states.slice(0, 2)).toEqual(["completed", "completed"]);
+    expect(["delayed", "waiting"]).toContain(states[2]);
+    expect(states[3]).toBe("waiting");
+    expect(await stack.queue.getActiveCount()).toBe(0);
+
+    // A new worker sends the failed job exactly once and the late one too.
+    stack.simulator.setBehaviour("plivo", {});
+    stack.simulator.setBehaviour("twilio", {});
+    await stack.startWorker({ SMS_PROVIDERS: "twilio", SMS_ROUTES: "GB=plivo" });
+    await stack.waitForStatus(String(ids[2]), ["sent"]);
+    await stack.waitForStatus(late, ["sent"]);
+    expect(stack.simulator.messages({ to: "+447400123456" })).toHaveLength(1);
+    expect(stack.simulator.messages({ to: "+15005550102" })).toHaveLength(1);
+  });
+});

@@ -1,0 +1,77 @@
+import type { Server } from "node:http";
+import { createPayloadCipher, createWorkerConnection, type Logger, OtpStore, type WorkerConfig } from "@otpin/core";
+import { createEmailChannel, createSmsProviders } from "@otpin/providers";
+import type { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { createDeliveryChain, type DeliveryObserver, type ProviderBreakers } from "./delivery/index.js";
+import { createDeliveryProcessor, type ProcessorObserver } from "./delivery-processor.js";
+import { closeWorkerGracefully, startDeliveryWorker } from "./delivery-worker.js";
+import { startHealthServer } from "./health-server.js";
+
+export interface WorkerApp {
+  worker: Worker;
+  breakers: ProviderBreakers;
+  healthUrl: string;
+  /** Stops fetching, finishes in-flight jobs within SHUTDOWN_TIMEOUT_MS, then closes connections. */
+  close(): Promise<void>;
+}
+
+export interface WorkerAppOptions {
+  config: WorkerConfig;
+  logger: Logger;
+  observer?: DeliveryObserver & ProcessorObserver;
+  stalledIntervalMs?: number;
+}
+
+/** Wires config, providers, breakers, the processor, the BullMQ worker and the health server. */
+export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerApp> {
+  const { config, logger, observer } = options;
+  const connection: Redis = createWorkerConnection(config.REDIS_URL);
+  const storeConnection: Redis = createWorkerConnection(config.REDIS_URL);
+  const store = new OtpStore(storeConnection, config.QUEUE_PREFIX);
+  const email = createEmailChannel(config);
+  const { chain, breakers } = createDeliveryChain(config, {
+    providers: createSmsProviders(config),
+    email,
+    logger,
+    observer,
+  });
+  const processor = createDeliveryProcessor({
+    store,
+    cipher: createPayloadCipher(config.OTP_SECRET, config.OTP_SECRET_PREVIOUS),
+    chain,
+    logger,
+    appName: config.APP_NAME,
+    ttlSeconds: config.OTP_TTL_SECONDS,
+    observer,
+  });
+  const worker = startDeliveryWorker({
+    config,
+    connection,
+    processor,
+    logger,
+    stalledIntervalMs: options.stalledIntervalMs,
+  });
+
+  let closing = false;
+  const health: { server: Server; url: string } = await startHealthServer({
+    host: config.HOST,
+    port: config.METRICS_PORT,
+    isReady: () => !closing && connection.status === "ready",
+  });
+
+  return {
+    worker,
+    breakers,
+    healthUrl: health.url,
+    async close() {
+      if (closing) return;
+      closing = true;
+      await closeWorkerGracefully(worker, config.SHUTDOWN_TIMEOUT_MS, logger);
+      breakers.shutdown();
+      await email?.close();
+      await new Promise<void>((resolve) => health.server.close(() => resolve()));
+      await Promise.allSettled([connection.quit(), storeConnection.quit()]);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { loadApiConfig, loadWorkerConfig, redactConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
+
+const SECRET = "s".repeat(32);
+
+function problemsOf(action: () => unknown): Record<string, string> {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return Object.fromEntries(error.problems.map((p) => [p.variable, p.message]));
+    throw error;
+  }
+  return {};
+}
+
+describe("loadApiConfig", () => {
+  it("applies documented defaults", () => {
+    const config = loadApiConfig({ OTP_SECRET: SECRET });
+    expect(config.PORT).toBe(3000);
+    expect(config.REDIS_URL).toBe("redis://127.0.0.1:6379");
+    expect(config.OTP_TTL_SECONDS).toBe(300);
+    expect(config.OTP_LENGTH).toBe(6);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("requires OTP_SECRET outside demo mode", () => {
+    expect(problemsOf(() => loadApiConfig({}))).toHaveProperty("OTP_SECRET");
+    expect(loadApiConfig({ DEMO_MODE: "true" }).OTP_SECRET.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it("names every invalid variable at once", () => {
+    const problems = problemsOf(() =>
+      loadApiConfig({ OTP_SECRET: SECRET, PORT: "abc", REDIS_URL: "http://x", OTP_LENGTH: "12", OTP_TTL_SECONDS: "-1" }),
+    );
+    expect(Object.keys(problems).sort()).toEqual(["OTP_LENGTH", "OTP_TTL_SECONDS", "PORT", "REDIS_URL"]);
+    expect(problems.OTP_LENGTH).toMatch(/at most 10/);
+  });
+
+  it("lists a missing secret together with other problems", () => {
+    expect(Object.keys(problemsOf(() => loadApiConfig({ PORT: "abc" }))).sort()).toEqual(["OTP_SECRET", "PORT"]);
+  });
+
+  it("rejects a short secret with the fix", () => {
+    expect(problemsOf(() => loadApiConfig({ OTP_SECRET: "short" })).OTP_SECRET).toMatch(/openssl rand/);
+  });
+});
+
+describe("loadWorkerConfig", () => {
+  it("requires credentials for each listed provider", () => {
+    const problems = problemsOf(() => loadWorkerConfig({ OTP_SECRET: SECRET, SMS_PROVIDERS: "twilio,plivo" }));
+    expect(Object.keys(problems).sort()).toEqual([
+      "PLIVO_AUTH_ID",
+      "PLIVO_AUTH_TOKEN",
+      "PLIVO_FROM",
+      "TWILIO_ACCOUNT_SID",
+      "TWILIO_AUTH_TOKEN",
+      "TWILIO_FROM",
+    ]);
+  });
+
+  it("parses provider order and per-country routes", () => {
+    const config = loadWorkerConfig({
+      OTP_SECRET: SECRET,
+      SMS_PROVIDERS: "vonage, twilio",
+      SMS_ROUTES: "in=plivo,twilio;GB=vonage",
+      TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
+      TWILIO_AUTH_TOKEN: "t",
+      TWILIO_FROM: "+15005550006",
+      PLIVO_AUTH_ID: "a",
+      PLIVO_AUTH_TOKEN: "t",
+      PLIVO_FROM: "+15005550006",
+      VONAGE_API_KEY: "k",
+      VONAGE_API_SECRET: "s",
+      VONAGE_FROM: "otpin",
+    });
+    expect(config.SMS_PROVIDERS).toEqual(["vonage", "twilio"]);
+    expect(config.SMS_ROUTES).toEqual({ IN: ["plivo", "twilio"], GB: ["vonage"] });
+  });
+
+  it("rejects an unknown provider and a malformed route", () => {
+    const problems = problemsOf(() => loadWorkerConfig({ OTP_SECRET: SECRET, SMS_PROVIDERS: "twilio,sinch", SMS_ROUTES: "GB" }));
+    expect(problems.SMS_PROVIDERS).toMatch(/twilio, plivo, vonage/);
+    expect(problems.SMS_ROUTES).toMatch(/COUNTRY=provider/);
+  });
+
+  it("requires EMAIL_FROM with SMTP_URL", () => {
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          DEMO_MODE: "1",
+          SMS_PROVIDERS: "twilio",
+          TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
+          TWILIO_AUTH_TOKEN: "t",
+          TWILIO_FROM: "+1",
+          SMTP_URL: "smtp://127.0.0.1:25",
+        }),
+      ),
+    ).toHaveProperty("EMAIL_FROM");
+  });
+});
+
+describe("redactConfig", () => {
+  it("hides secrets and keeps the rest", () => {
+    const redacted = redactConfig({ OTP_SECRET: SECRET, TWILIO_AUTH_TOKEN: "tok", PORT: 3000 });
+    expect(redacted).toEqual({ OTP_SECRET: "[redacted]", TWILIO_AUTH_TOKEN: "[redacted]", PORT: 3000 });
+  });
+});

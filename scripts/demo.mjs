@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Quick start: installs what is missing, builds, starts Redis (when none answers), the provider
+// simulator, the API and the worker on local defaults, sends one OTP to a sample number, shows the
+// SMS the simulator received and the verify result, then keeps the stack up until Ctrl-C.
+import { spawn } from "node:child_process";
+import { ensureDependencies, ensurePnpm, ensureRedis, log, root, run } from "./toolchain.mjs";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const API_PORT = Number(process.env.PORT ?? 3000);
+const METRICS_PORT = Number(process.env.METRICS_PORT ?? 9091);
+const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 4010);
+const SAMPLE_NUMBER = process.env.DEMO_TO ?? "+15005550006";
+
+// The simulator's built-in credentials; they are not secrets.
+const SIMULATOR = {
+  twilio: { sid: "AC0123456789abcdef0123456789abcdef", token: "sim-twilio-token" },
+};
+
+const children = [];
+
+function start(name, script, env) {
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const prefix = `[${name}] `;
+  const forward = (stream, target) =>
+    stream.on("data", (chunk) => {
+      if (process.env.DEMO_VERBOSE === "1") target.write(prefix + chunk.toString().replace(/\n(?=.)/g, `\n${prefix}`));
+    });
+  forward(child.stdout, process.stdout);
+  forward(child.stderr, process.stderr);
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited (code ${code}, signal ${signal}); stopping the demo. Rerun with DEMO_VERBOSE=1 to see its output.`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(exitCode = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children.reverse()) child.kill("SIGTERM");
+  setTimeout(() => process.exit(exitCode), 1500).unref();
+}
+
+async function waitFor(url, label, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${label} did not become ready at ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function json(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+async function main() {
+  const pnpm = ensurePnpm();
+  ensureDependencies(pnpm);
+  log("building the workspace");
+  run([...pnpm, "run", "build"], { stdio: ["ignore", "ignore", "inherit"] });
+
+  const redis = await ensureRedis(REDIS_URL);
+  if (redis) children.push(redis);
+
+  const simulatorUrl = `http://127.0.0.1:${SIMULATOR_PORT}`;
+  const apiUrl = `http://127.0.0.1:${API_PORT}`;
+  const workerUrl = `http://127.0.0.1:${METRICS_PORT}`;
+  const shared = { REDIS_URL, DEMO_MODE: "true", QUEUE_PREFIX: "otpin-demo", LOG_LEVEL: "info", HOST: "127.0.0.1" };
+
+  start("simulator", "packages/simulator/dist/main.js", { SIMULATOR_PORT: String(SIMULATOR_PORT) });
+  await waitFor(`${simulatorUrl}/healthz`, "simulator");
+  start("api", "apps/api/dist/main.js", { ...shared, PORT: String(API_PORT) });
+  start("worker", "apps/worker/dist/main.js", {
+    ...shared,
+    METRICS_PORT: String(METRICS_PORT),
+    SMS_PROVIDERS: "twilio",
+    TWILIO_ACCOUNT_SID: SIMULATOR.twilio.sid,
+    TWILIO_AUTH_TOKEN: SIMULATOR.twilio.token,
+    TWILIO_FROM: "+15005550006",
+    TWILIO_API_URL: simulatorUrl,
+  });
+  await waitFor(`${apiUrl}/readyz`, "api");
+  await waitFor(`${workerUrl}/healthz`, "worker");
+
+  console.log(`\n1. POST ${apiUrl}/v1/otp {"to":"${SAMPLE_NUMBER}"}`);
+  const sent = await json("POST", `${apiUrl}/v1/otp`, { to: SAMPLE_NUMBER });
+  console.log(`   ${sent.status} ${JSON.stringify(sent.body)}`);
+  if (sent.status !== 202) throw new Error("the API did not accept the sample request");
+
+  const message = await waitForMessage(simulatorUrl, SAMPLE_NUMBER, sent.body.id);
+  console.log(`\n2. The simulator received this SMS through the Twilio SDK:`);
+  console.log(`   from ${message.from} to ${message.to} via ${message.provider}: "${message.body}"`);
+
+  const code = /\b(\d{4,10})\b/.exec(message.body)?.[1];
+  console.log(`\n3. POST ${apiUrl}/v1/otp/${sent.body.id}/verify {"code":"${code}"}`);
+  const verified = await json("POST", `${apiUrl}/v1/otp/${sent.body.id}/verify`, { code });
+  console.log(`   ${verified.status} ${JSON.stringify(verified.body)}`);
+
+  const status = await json("GET", `${apiUrl}/v1/otp/${sent.body.id}`);
+  console.log(`\n4. GET ${apiUrl}/v1/otp/${sent.body.id}`);
+  console.log(`   ${status.status} ${JSON.stringify(status.body)}`);
+
+  console.log(`
+otpin is running on local defaults (Ctrl-C stops everything):
+  API               ${apiUrl}   (POST /v1/otp, POST /v1/otp/:id/verify, GET /v1/otp/:id)
+  Worker health     ${workerUrl}/healthz
+  Simulator inbox   ${simulatorUrl}/
+  Redis             ${REDIS_URL}${redis ? " (private, started by the demo)" : ""}
+Try: curl -s -X POST ${apiUrl}/v1/otp -H 'content-type: application/json' -d '{"to":"+15005550006"}'`);
+}
+
+async function waitForMessage(simulatorUrl, to, otpId, timeoutMs = 15_000) {
+  const since = Date.now();
+  while (Date.now() - since < timeoutMs) {
+    const { body } = await json("GET", `${simulatorUrl}/messages?to=${encodeURIComponent(to)}`);
+    const latest = body.messages.at(-1);
+    if (latest && Date.parse(latest.receivedAt) >= since - 5000) return latest;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no SMS for ${otpId} reached the simulator within ${timeoutMs / 1000} s; rerun with DEMO_VERBOSE=1`);
+}
+
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+main().catch((error) => {
+  log(`demo failed: ${error.message}`);
+  stop(1);
+});
