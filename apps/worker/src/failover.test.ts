@@ -121,6 +121,37 @@ describe("provider failover", () => {
   });
 });
 
+describe("vonage per-message status", () => {
+  it("fails over on status 29 inside an http 200 and counts it against the breaker", async () => {
+    stack = await new TestStack({ workerEnv: { SMS_PROVIDERS: "vonage,twilio" } }).start();
+    stack.simulator.setBehaviour("vonage", { failure: { status: 200, code: "29", message: "Non White-listed Destination" } });
+
+    const view = await sendAndWait(stack, { to: "+15005550006" });
+
+    expect(
+      view.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorClass ?? null, attempt.errorCode ?? null]),
+    ).toEqual([
+      ["vonage", "failed", "not_permitted", "29"],
+      ["twilio", "accepted", null, null],
+    ]);
+    expect(stack.worker.breakers.stats("vonage").failures).toBe(1);
+  });
+
+  it("retries status 1 as throttling on the same provider", async () => {
+    stack = await new TestStack({ workerEnv: { SMS_PROVIDERS: "vonage,twilio" } }).start();
+    stack.simulator.setBehaviour("vonage", { throttleNext: 1 });
+
+    const view = await sendAndWait(stack, { to: "+15005550006" });
+
+    expect(view.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorClass ?? null])).toEqual([
+      ["vonage", "failed", "throttled"],
+      ["vonage", "accepted", null],
+    ]);
+    expect(stack.simulator.messages({ provider: "vonage" })).toHaveLength(1);
+    expect(stack.simulator.requestCount("twilio")).toBe(0);
+  });
+});
+
 describe("recipient errors", () => {
   it("stops at an invalid number without trying another provider", async () => {
     stack = await new TestStack({ workerEnv: { SMS_PROVIDERS: "twilio,plivo" } }).start();

@@ -27,6 +27,11 @@ export interface DeliveryErrorDetails extends OtpErrorOptions {
   providerCode?: string | undefined;
   /** HTTP status of the provider's answer, when there was one. */
   httpStatus?: number | undefined;
+  /**
+   * Overrides whether this failure counts against the provider's circuit breaker, for codes whose
+   * class alone says too little (an account-wide restriction reported as `not_permitted`).
+   */
+  countsAgainstBreaker?: boolean | undefined;
 }
 
 /** A failed send through one provider, classified. */
@@ -36,6 +41,7 @@ export class DeliveryError extends OtpError {
   readonly provider: string;
   readonly providerCode: string | undefined;
   readonly providerHttpStatus: number | undefined;
+  private readonly breakerOverride: boolean | undefined;
 
   constructor(
     readonly errorClass: DeliveryErrorClass,
@@ -46,6 +52,7 @@ export class DeliveryError extends OtpError {
     this.provider = details.provider;
     this.providerCode = details.providerCode;
     this.providerHttpStatus = details.httpStatus;
+    this.breakerOverride = details.countsAgainstBreaker;
   }
 
   /** Whether another attempt (later, or through another provider) can succeed. */
@@ -53,8 +60,10 @@ export class DeliveryError extends OtpError {
     return !RECIPIENT_ERROR_CLASSES.has(this.errorClass);
   }
 
+  /** Whether the provider's circuit breaker counts this failure; recipient errors never count. */
   get countsAgainstBreaker(): boolean {
-    return isBreakerFailure(this.errorClass);
+    if (RECIPIENT_ERROR_CLASSES.has(this.errorClass)) return false;
+    return this.breakerOverride ?? isBreakerFailure(this.errorClass);
   }
 }
 

@@ -7,6 +7,8 @@ export interface FailureDetails {
   providerCode?: string | undefined;
   /** A Node.js system error code such as ECONNREFUSED, when no response arrived. */
   networkCode?: string | undefined;
+  /** Overrides whether the circuit breaker counts the failure; see DeliveryErrorDetails. */
+  countsAgainstBreaker?: boolean | undefined;
 }
 
 /**
@@ -25,6 +27,7 @@ export function deliveryFailure(provider: string, errorClass: DeliveryErrorClass
     provider,
     providerCode: details.providerCode ?? details.networkCode,
     httpStatus: details.httpStatus,
+    countsAgainstBreaker: details.countsAgainstBreaker,
   });
 }
 

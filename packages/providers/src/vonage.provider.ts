@@ -31,6 +31,13 @@ export const VONAGE_STATUS_CLASSES: Readonly<Record<string, DeliveryErrorClass>>
   "33": "invalid_recipient", // invalid destination number
 };
 
+/**
+ * Statuses that restrict the whole account rather than one destination: a barred account, a spent
+ * quota, or a trial account limited to whitelisted numbers. Every send fails the same way, so the
+ * breaker counts them although their class is `not_permitted`.
+ */
+export const VONAGE_ACCOUNT_STATUSES: ReadonlySet<string> = new Set(["8", "9", "29"]);
+
 type SmsParams = NonNullable<Parameters<Vonage["sms"]["send"]>[0]>;
 
 /** Sends SMS through the Vonage SMS API (`vonage.sms.send`) with the official `@vonage/server-sdk`. */
@@ -83,7 +90,11 @@ export function classifyVonageError(error: unknown, timeoutMs: number): Delivery
     const first = failed.find((entry) => property(entry, "status") !== "0");
     const status = String(property(first, "status") ?? "");
     const errorText = String(property(first, "errorText") ?? "");
-    return deliveryFailure("vonage", classifyVonageStatus(status, errorText), { httpStatus: 200, providerCode: status });
+    return deliveryFailure("vonage", classifyVonageStatus(status, errorText), {
+      httpStatus: 200,
+      providerCode: status,
+      countsAgainstBreaker: VONAGE_ACCOUNT_STATUSES.has(status) ? true : undefined,
+    });
   }
 
   const httpStatus = property(response, "status");

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { DeliveryError, isBreakerFailure, type Logger } from "@otpin/core";
+import { DeliveryError, type Logger } from "@otpin/core";
 import type { SendResult, SmsMessage, SmsProvider } from "@otpin/providers";
 import CircuitBreaker from "opossum";
 import { BreakerOpenError } from "./breaker-open-error.js";
@@ -24,7 +24,7 @@ interface ProviderBreaker {
  * the provider's health, so they count as successes, both in the stats and for a half-open trial.
  */
 function isIgnoredByBreaker(error: unknown): boolean {
-  return error instanceof DeliveryError && !isBreakerFailure(error.errorClass);
+  return error instanceof DeliveryError && !error.countsAgainstBreaker;
 }
 
 function errorCode(error: unknown): unknown {
