@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every test: installs pnpm and dependencies when missing, makes sure Redis answers,
+// Runs every test: installs pnpm and dependencies when missing, makes sure Redis responds,
 // runs vitest once over the workspace, and ends with one line "N passed, N failed[, N skipped]".
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";

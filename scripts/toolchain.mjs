@@ -1,5 +1,5 @@
 // Helpers shared by the demo and test commands: find or install pnpm, install dependencies,
-// and make sure a Redis server answers. They only use Node's standard library, so they run on a
+// and make sure a Redis server responds. They only use Node's standard library, so they run on a
 // fresh clone before anything is installed.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
@@ -39,7 +39,7 @@ export function ensureDependencies(pnpm) {
   run([...pnpm, "install", "--frozen-lockfile"]);
 }
 
-/** Resolves true when a Redis server answers PING at the URL within one second. */
+/** Resolves true when a Redis server replies to PING at the URL within one second. */
 export function redisAnswers(url) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -67,17 +67,17 @@ export function findRedisServer() {
     });
     if (commandWorks("redis-server", ["--version"]) !== undefined) return "redis-server";
   }
-  throw new Error("no Redis answers at REDIS_URL and redis-server is not installed; install Redis 6.2+ or set REDIS_URL");
+  throw new Error("no Redis responds at REDIS_URL and redis-server is not installed; install Redis 6.2+ or set REDIS_URL");
 }
 
 /**
- * Makes sure a Redis server answers at `url`. When none does, starts a private, non-persistent
+ * Makes sure a Redis server responds at `url`. When none does, starts a private, non-persistent
  * redis-server on that port (bound to 127.0.0.1) and returns its process so the caller can stop it.
  */
 export async function ensureRedis(url) {
   if (await redisAnswers(url)) return undefined;
   const { hostname, port } = new URL(url);
-  if (!["127.0.0.1", "localhost", ""].includes(hostname)) throw new Error(`no Redis answers at ${url}`);
+  if (!["127.0.0.1", "localhost", ""].includes(hostname)) throw new Error(`no Redis responds at ${url}`);
   const binary = findRedisServer();
   const dir = join(root, ".otpin", `redis-${port || 6379}`);
   mkdirSync(dir, { recursive: true });
@@ -94,7 +94,7 @@ export async function ensureRedis(url) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill();
-  throw new Error(`redis-server did not answer at ${url} within 5 s`);
+  throw new Error(`redis-server did not respond at ${url} within 5 s`);
 }
 
 export function log(message) {

@@ -19,8 +19,8 @@ export const DEFAULT_ALLOWED_PHONE_TYPES: readonly string[] = [
   "UNKNOWN",
 ];
 
-// Twilio's magic test numbers (+1 500 555 xxxx) sit in a range that libphonenumber-js rejects;
-// they must stay valid so sandboxes and the simulator work end to end.
+// Twilio's magic test numbers (+1 500 555 xxxx) sit in a range that libphonenumber-js rejects.
+// They must stay valid, so that Twilio test credentials and the simulator work end to end.
 const TWILIO_TEST_NUMBER = /^\+1500555\d{4}$/;
 
 /**
