@@ -3,6 +3,7 @@
 // simulator, the API and the worker on local defaults, sends one OTP to a sample number, shows the
 // SMS the simulator received and the verify result, then keeps the stack up until Ctrl-C.
 import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { ensureDependencies, ensurePnpm, ensureRedis, log, root, run } from "./toolchain.mjs";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -15,6 +16,11 @@ const SAMPLE_NUMBER = process.env.DEMO_TO ?? "+15005550006";
 const SIMULATOR = {
   twilio: { sid: "AC0123456789abcdef0123456789abcdef", token: "sim-twilio-token" },
 };
+
+// The API requires a key. The demo mints one for this run and gives the API only its SHA-256,
+// as `pnpm --filter @otpin/api mint-key` does.
+const API_KEY = `otpin_${randomBytes(32).toString("base64url")}`;
+const API_KEYS = `demo:${createHash("sha256").update(API_KEY).digest("hex")}`;
 
 const children = [];
 
@@ -66,7 +72,10 @@ async function waitFor(url, label, timeoutMs = 20_000) {
 async function json(method, url, body) {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(url.startsWith(`http://127.0.0.1:${API_PORT}/`) ? { authorization: `Bearer ${API_KEY}` } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
@@ -88,7 +97,8 @@ async function main() {
 
   start("simulator", "packages/simulator/dist/main.js", { SIMULATOR_PORT: String(SIMULATOR_PORT) });
   await waitFor(`${simulatorUrl}/healthz`, "simulator");
-  start("api", "apps/api/dist/main.js", { ...shared, PORT: String(API_PORT) });
+  // The sample number gets a code on every run; a higher hourly cap lets the demo be rerun often.
+  start("api", "apps/api/dist/main.js", { ...shared, PORT: String(API_PORT), API_KEYS, RECIPIENT_HOURLY_LIMIT: "100" });
   start("worker", "apps/worker/dist/main.js", {
     ...shared,
     METRICS_PORT: String(METRICS_PORT),
@@ -125,7 +135,8 @@ otpin is running on local defaults (Ctrl-C stops everything):
   Worker health     ${workerUrl}/healthz
   Simulator inbox   ${simulatorUrl}/
   Redis             ${REDIS_URL}${redis ? " (private, started by the demo)" : ""}
-Try: curl -s -X POST ${apiUrl}/v1/otp -H 'content-type: application/json' -d '{"to":"+15005550006"}'`);
+  API key (this run)  ${API_KEY}
+Try: curl -s -X POST ${apiUrl}/v1/otp -H 'authorization: Bearer ${API_KEY}' -H 'content-type: application/json' -d '{"to":"+15005550006"}'`);
 }
 
 async function waitForMessage(simulatorUrl, to, otpId, timeoutMs = 15_000) {

@@ -43,6 +43,18 @@ export class DeliveryQueue {
     });
   }
 
+  /**
+   * Adds a follow-up job under its own id, with the same retries. BullMQ ignores an add whose id
+   * already exists, so a repeated call (a retried webhook) adds nothing.
+   */
+  async addFollowUp(jobId: string, data: DeliveryJobData): Promise<void> {
+    await this.queue.add(DELIVERY_JOB, data, {
+      jobId,
+      attempts: this.options.attempts,
+      backoff: { type: "exponential", delay: this.options.backoffMs },
+    });
+  }
+
   /** Removes a job, for cleanup after a failed request. Returns false when no job was removed. */
   async remove(jobId: string): Promise<boolean> {
     return (await this.queue.remove(jobId)) === 1;

@@ -1,4 +1,4 @@
-import { isOtpError, type OtpErrorCode, RateLimitedError } from "@otpin/core";
+import { isOtpError, type OtpErrorCode, RateLimitedError, UnauthorizedError } from "@otpin/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** Codes in API error bodies. */
@@ -6,7 +6,7 @@ export type ApiErrorCode = OtpErrorCode;
 
 /** Body of every error response. */
 export interface ErrorBody {
-  error: { code: ApiErrorCode; message: string; field?: string };
+  error: { code: ApiErrorCode; message: string; field?: string; limit?: string; retryAfterSeconds?: number };
 }
 
 /** An error response: status code and body. */
@@ -33,6 +33,14 @@ export function errorBody(code: ApiErrorCode, message: string, field?: string): 
 export function toProblem(error: unknown, bodyLimit: number): ApiProblem {
   if (isOtpError(error)) {
     if (error.httpStatus >= 500 && error.code !== "OTP_ERR_UNAVAILABLE") return internalProblem();
+    if (error instanceof RateLimitedError) {
+      // The body names the limit, so a caller can tell a per-number cooldown from a spent budget.
+      const body = errorBody(error.code, error.message, error.field);
+      return {
+        statusCode: error.httpStatus,
+        body: { error: { ...body.error, limit: error.limit, retryAfterSeconds: error.retryAfterSeconds } },
+      };
+    }
     return { statusCode: error.httpStatus, body: errorBody(error.code, error.message, error.field) };
   }
   return fastifyProblem(error as Partial<FastifyError>, bodyLimit) ?? internalProblem();
@@ -86,6 +94,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const result = toProblem(error, bodyLimit);
     if (error instanceof RateLimitedError) void reply.header("retry-after", String(error.retryAfterSeconds));
+    if (error instanceof UnauthorizedError) void reply.header("www-authenticate", 'Bearer realm="otpin"');
     if (result.statusCode === 500) request.log.error({ err: error }, "request failed");
     else if (result.statusCode >= 500) request.log.warn({ err: error }, "request failed; dependency unavailable");
     return sendProblem(reply, result);

@@ -17,14 +17,15 @@ import {
   type OtpStatus,
   OtpStore,
   type PayloadCipher,
+  RECORD_RETENTION_MS,
   type SecretPayload,
-  ValidationError,
   type VerifyResult,
 } from "@otpin/core";
 import type { Redis } from "ioredis";
 import type { DeliveryQueue } from "./delivery-queue.js";
 import { throwIfAborted, waitForConnection, withRedisDeadline } from "./redis-guard.js";
 import type { SendOtpBody } from "./schemas.js";
+import type { Admission, SendGuard } from "./security/send-guard.js";
 
 export interface OtpServiceOptions {
   config: ApiConfig;
@@ -33,6 +34,14 @@ export interface OtpServiceOptions {
   logger: Logger;
   /** Current time in epoch milliseconds. Tests pass a fake clock to reach expiry. */
   clock: () => number;
+  /** Geography, rate limits and spend budget every send must pass before it is stored. */
+  guard: SendGuard;
+}
+
+/** Who asked for a send: the API key's name and the end user's address. */
+export interface SendContext {
+  apiKeyName: string;
+  clientIp: string | undefined;
 }
 
 /** Result of `POST /v1/otp`. */
@@ -60,6 +69,8 @@ export interface OtpStatusView {
   createdAt: string;
   expiresAt: string;
   reason?: string;
+  /** Carrier verdict from delivery receipts, once a provider accepted the SMS. */
+  delivery?: { status: "submitted" | "delivered" | "undelivered"; errorCode?: string; at: string };
 }
 
 /** Creates verifications and enqueues their delivery, checks codes, and reports status. */
@@ -79,35 +90,50 @@ export class OtpService {
    * Validates the destination, stores the verification and enqueues its delivery job. Returns
    * only after Redis confirmed the job.
    *
-   * @throws ValidationError for an unusable number; UnavailableError when Redis does not
+   * @throws ValidationError for an unusable number; CountryBlockedError or RateLimitedError from
+   *   the send guard, before anything is stored; UnavailableError when Redis does not
    *   confirm within REDIS_COMMAND_TIMEOUT_MS, after which the record and job are removed.
    */
-  async create(input: SendOtpBody): Promise<CreatedOtp> {
+  async create(input: SendOtpBody, context: SendContext = { apiKeyName: "", clientIp: undefined }): Promise<CreatedOtp> {
     const { config, clock } = this.options;
     const phone = normalizePhone(input.to, input.country, config.PHONE_ALLOWED_TYPES);
     const country = phone.country ?? input.country ?? null;
-    this.checkCountryPolicy(country);
 
     const id = newOtpId();
     const code = generateCode(config.OTP_LENGTH);
     const createdAt = clock();
+    const admission = await withRedisDeadline(config.REDIS_COMMAND_TIMEOUT_MS, "checking the send limits", async (signal) => {
+      await waitForConnection(this.options.redis, signal);
+      return this.options.guard.admit({ id, e164: phone.e164, country, ...context, now: createdAt });
+    });
     const expiresAt = createdAt + config.OTP_TTL_SECONDS * 1000;
     const secret: SecretPayload = { to: phone.e164, code, email: input.email, locale: input.locale };
     const job: DeliveryJobData = { otpId: id, country, createdAt, expiresAt, payload: this.cipher.encrypt(secret, id) };
 
-    await this.persistAndEnqueue(
-      {
-        id,
-        maskedTo: maskPhone(phone.e164),
-        country,
-        codeHash: hashCode(this.codeHashKey, id, code),
-        createdAt,
-        expiresAt,
-        maxVerifyAttempts: config.OTP_MAX_VERIFY_ATTEMPTS,
-      },
-      job,
+    try {
+      await this.persistAndEnqueue(
+        {
+          id,
+          maskedTo: maskPhone(phone.e164),
+          country,
+          codeHash: hashCode(this.codeHashKey, id, code),
+          createdAt,
+          expiresAt,
+          maxVerifyAttempts: config.OTP_MAX_VERIFY_ATTEMPTS,
+          // Ciphertext only: a delivery receipt can then re-send the same code without the API decrypting it.
+          payload: job.payload,
+        },
+        job,
+      );
+    } catch (error) {
+      this.releaseAdmission(admission);
+      throw error;
+    }
+    if (config.INVALIDATE_PREVIOUS_CODES) await this.supersedePrevious(phone.e164, id, expiresAt);
+    this.options.logger.info(
+      { otpId: id, maskedTo: maskPhone(phone.e164), country, apiKeyName: context.apiKeyName },
+      "verification queued",
     );
-    this.options.logger.info({ otpId: id, maskedTo: maskPhone(phone.e164), country }, "verification queued");
     return { id, status: "queued", expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -170,23 +196,24 @@ export class OtpService {
     return record;
   }
 
-  private checkCountryPolicy(country: string | null): void {
-    const { ALLOWED_COUNTRIES: allowed, BLOCKED_COUNTRIES: blocked } = this.options.config;
-    if (allowed !== undefined && (country === null || !allowed.includes(country))) {
-      throw new ValidationError(
-        `to is a number in ${country ?? "an unknown country"}, which this service does not send to; use a number in ${allowed.join(", ")}`,
-        {
-          field: "to",
-        },
+  /** Gives back the limits a send took when it was not enqueued; a failure only costs the caller some quota. */
+  private releaseAdmission(admission: Admission): void {
+    this.options.guard.release(admission).catch((error: unknown) => {
+      this.options.logger.warn({ otpId: admission.id, err: error }, "releasing the limits of an unqueued verification failed");
+    });
+  }
+
+  /**
+   * Makes this verification the recipient's newest, so the code of an older one stops verifying.
+   * The new job is already queued, so a failure here is logged rather than failing the request.
+   */
+  private async supersedePrevious(e164: string, id: string, expiresAt: number): Promise<void> {
+    try {
+      await withRedisDeadline(this.options.config.REDIS_COMMAND_TIMEOUT_MS, "superseding the previous code", () =>
+        this.store.supersedePrevious(this.options.guard.recipientHash(e164), id, expiresAt + RECORD_RETENTION_MS),
       );
-    }
-    if (blocked !== undefined && country !== null && blocked.includes(country)) {
-      throw new ValidationError(
-        `to is a number in ${country}, which this service does not send to; use a number in another country`,
-        {
-          field: "to",
-        },
-      );
+    } catch (error) {
+      this.options.logger.warn({ otpId: id, err: error }, "previous code of this recipient not invalidated");
     }
   }
 
@@ -225,5 +252,14 @@ function toStatusView(record: OtpRecord): OtpStatusView {
     createdAt: new Date(record.createdAt).toISOString(),
     expiresAt: new Date(record.expiresAt).toISOString(),
     ...(record.reason === undefined ? {} : { reason: record.reason }),
+    ...(record.delivery === undefined ? {} : { delivery: toDeliveryView(record.delivery) }),
+  };
+}
+
+function toDeliveryView(delivery: NonNullable<OtpRecord["delivery"]>): NonNullable<OtpStatusView["delivery"]> {
+  return {
+    status: delivery.status,
+    ...(delivery.errorCode === undefined ? {} : { errorCode: delivery.errorCode }),
+    at: new Date(delivery.at).toISOString(),
   };
 }

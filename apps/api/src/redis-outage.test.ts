@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildApi } from "./app.js";
 import { PrivateRedisServer } from "./test-support/redis-server.js";
-import { postJson, TEST_SECRET } from "./test-support/test-api.js";
+import { LIMITS_OFF_ENV, postJson, TEST_API_KEY_ENV, TEST_SECRET, withTestApiKey } from "./test-support/test-api.js";
 
 const TO = { to: "+15005550006" };
 /** Every state a job can be in, so a stray job is found wherever it sits. */
@@ -16,8 +16,15 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   server = await PrivateRedisServer.start();
-  const config = loadApiConfig({ OTP_SECRET: TEST_SECRET, REDIS_URL: server.url, QUEUE_PREFIX: "outage", LOG_LEVEL: "silent" });
-  app = await buildApi({ config, logger: createLogger("otpin-api-test", "silent") });
+  const config = loadApiConfig({
+    ...TEST_API_KEY_ENV,
+    ...LIMITS_OFF_ENV,
+    OTP_SECRET: TEST_SECRET,
+    REDIS_URL: server.url,
+    QUEUE_PREFIX: "outage",
+    LOG_LEVEL: "silent",
+  });
+  app = withTestApiKey(await buildApi({ config, logger: createLogger("otpin-api-test", "silent") }));
 });
 
 afterAll(async () => {
@@ -102,8 +109,15 @@ describe("Redis outage", () => {
 
   test("accepts requests once Redis starts after the API", async () => {
     const late = await PrivateRedisServer.reserve();
-    const config = loadApiConfig({ OTP_SECRET: TEST_SECRET, REDIS_URL: late.url, QUEUE_PREFIX: "late", LOG_LEVEL: "silent" });
-    const lateApp = await buildApi({ config, logger: createLogger("otpin-api-test", "silent") });
+    const config = loadApiConfig({
+      ...TEST_API_KEY_ENV,
+      ...LIMITS_OFF_ENV,
+      OTP_SECRET: TEST_SECRET,
+      REDIS_URL: late.url,
+      QUEUE_PREFIX: "late",
+      LOG_LEVEL: "silent",
+    });
+    const lateApp = withTestApiKey(await buildApi({ config, logger: createLogger("otpin-api-test", "silent") }));
     try {
       const before = await postJson(lateApp, "/v1/otp", TO);
       expect(before.statusCode).toBe(503);

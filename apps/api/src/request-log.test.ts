@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { createLogger, loadApiConfig, secretPayloadSchema } from "@otpin/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildApi } from "./app.js";
-import { createTestApi, postJson, TEST_SECRET, type TestApi } from "./test-support/test-api.js";
+import { createTestApi, postJson, TEST_API_KEY_ENV, TEST_SECRET, type TestApi, withTestApiKey } from "./test-support/test-api.js";
 
 interface LogLine {
   level: number;
@@ -35,7 +35,9 @@ describe("request logging", () => {
     api = await createTestApi();
     await api.app.close();
     // Rebuild on the same prefix with a logger that writes to memory.
-    api.app = await buildApi({ config: api.config, logger: createLogger("otpin-api-test", "info", capture.stream) });
+    api.app = withTestApiKey(
+      await buildApi({ config: api.config, logger: createLogger("otpin-api-test", "info", capture.stream) }),
+    );
   });
 
   afterAll(async () => {
@@ -67,8 +69,13 @@ describe("request logging", () => {
 
   test("logs 5xx responses at error", async () => {
     const lines = captureLines();
-    const config = loadApiConfig({ OTP_SECRET: TEST_SECRET, REDIS_URL: "redis://127.0.0.1:1", REDIS_COMMAND_TIMEOUT_MS: "100" });
-    const app = await buildApi({ config, logger: createLogger("otpin-api-test", "info", lines.stream) });
+    const config = loadApiConfig({
+      ...TEST_API_KEY_ENV,
+      OTP_SECRET: TEST_SECRET,
+      REDIS_URL: "redis://127.0.0.1:1",
+      REDIS_COMMAND_TIMEOUT_MS: "100",
+    });
+    const app = withTestApiKey(await buildApi({ config, logger: createLogger("otpin-api-test", "info", lines.stream) }));
     try {
       const response = await postJson(app, "/v1/otp", { to: "+447911123456" });
 

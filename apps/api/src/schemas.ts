@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { ValidationError } from "@otpin/core";
 import { z } from "zod";
 
@@ -33,6 +34,11 @@ export const sendOtpBodySchema = z.strictObject(
     locale: stringField("locale", "send a language tag such as en or en-GB")
       .regex(LOCALE_PATTERN, "locale must be a language tag such as en or en-GB")
       .transform(canonicalLocale)
+      .optional(),
+    // The end user's address, for the per-client limit: the socket peer is the calling app's own server.
+    clientIp: stringField("clientIp", "send the end user's IPv4 or IPv6 address such as 203.0.113.7")
+      .max(64, "clientIp must be an IPv4 or IPv6 address such as 203.0.113.7")
+      .refine((value) => isIP(value) !== 0, "clientIp must be an IPv4 or IPv6 address such as 203.0.113.7")
       .optional(),
   },
   { error: bodyError('{"to":"+14155550123"}') },

@@ -10,10 +10,17 @@ import {
   renderSms,
   secretPayloadSchema,
 } from "@otpin/core";
-import { type Job, UnrecoverableError } from "bullmq";
+import { Job, UnrecoverableError } from "bullmq";
 import type { DeliveryChain, DeliveryLedger } from "./delivery/index.js";
+import {
+  type HeldReceiptOutcome,
+  type Redelivery,
+  readRedelivery,
+  redeliveryForHeldReceipts,
+  redeliveryJobId,
+} from "./redelivery.js";
 
-/** What a finished job returns; BullMQ stores it as the job's return value. */
+/** Result of a finished job, stored by BullMQ as the job's return value. */
 export interface DeliveryJobResult {
   status: "sent" | "expired" | "skipped";
   channel?: string;
@@ -39,12 +46,17 @@ export interface ProcessorDeps {
   ttlSeconds: number;
   observer?: ProcessorObserver;
   now?: () => number;
+  /**
+   * Adds the follow-up job that a receipt held before the submission was recorded calls for.
+   * Defaults to adding it to the queue of the job being processed.
+   */
+  addFollowUp?: (job: Job, jobId: string, data: DeliveryJobData & { redelivery: Redelivery }) => Promise<void>;
 }
 
 /**
  * Builds the BullMQ processor for delivery jobs: decrypt, render, send through the chain, record
- * the outcome. A permanent failure throws UnrecoverableError so BullMQ does not retry; a transient
- * one throws a plain Error while a retry can still finish before the code expires.
+ * the outcome. A permanent failure throws UnrecoverableError, so BullMQ does not retry it. A
+ * transient one throws a plain Error, but only while a retry can still finish before the code expires.
  */
 export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Promise<DeliveryJobResult> {
   const now = deps.now ?? Date.now;
@@ -67,7 +79,9 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
       return { status: "expired" };
     }
 
-    const acceptedBy = await deps.store.getAcceptance(otpId);
+    const redelivery = readRedelivery(job.data);
+    // A re-send after a receipt follows an acceptance by design, so only its own acceptance counts.
+    const acceptedBy = await (redelivery ? deps.store.getRedeliveryAcceptance(otpId) : deps.store.getAcceptance(otpId));
     if (acceptedBy !== undefined) {
       // At-least-once redelivery: an earlier run already handed the code to a provider.
       log.info({ provider: acceptedBy }, "delivery already accepted, duplicate send suppressed");
@@ -77,9 +91,15 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
     }
 
     const secret = decryptPayload(deps.cipher, data);
+    if (redelivery?.emailOnly && secret.email === undefined) {
+      log.info("handset error reported and no email address known, nothing to re-send");
+      return { status: "skipped" };
+    }
     await deps.store.transition(otpId, "sending");
     const template = { code: secret.code, appName: deps.appName, ttlSeconds: deps.ttlSeconds, locale: secret.locale };
     const smsBody = renderSms(template);
+    // Set when a receipt that raced the submission record calls for the one re-send.
+    let heldRedelivery: Redelivery | undefined;
     deps.observer?.smsRendered?.(smsBody);
 
     const outcome = await deps.chain.deliver(
@@ -90,9 +110,15 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
         smsBody,
         email: secret.email,
         emailContent: secret.email === undefined ? undefined : renderEmail(template),
+        ...(redelivery === undefined ? {} : { excludeProviders: redelivery.exclude, emailOnly: redelivery.emailOnly }),
       },
-      ledgerFor(deps.store, otpId),
+      ledgerFor(deps.store, otpId, redelivery, now, (provider, receipts) => {
+        heldRedelivery ??= redelivery === undefined ? redeliveryForHeldReceipts(provider, receipts) : undefined;
+      }),
     );
+    if (outcome.status === "accepted" && heldRedelivery !== undefined) {
+      await addHeldFollowUp(deps, job, { ...data, redelivery: heldRedelivery }, log);
+    }
 
     if (outcome.status === "accepted") {
       await deps.store.transition(otpId, "sent", { channel: outcome.channel, sentAt: now() });
@@ -141,9 +167,52 @@ function nextBackoffMs(job: Job): number {
   return backoff.type === "exponential" ? delay * 2 ** job.attemptsMade : delay;
 }
 
-function ledgerFor(store: OtpStore, otpId: string): DeliveryLedger {
+function ledgerFor(
+  store: OtpStore,
+  otpId: string,
+  redelivery: Redelivery | undefined,
+  now: () => number,
+  onHeldReceipts: (provider: string, receipts: HeldReceiptOutcome[]) => void,
+): DeliveryLedger {
   return {
     appendAttempt: (attempt) => store.appendAttempt(otpId, attempt),
-    recordAcceptance: (provider, channel) => store.recordAcceptance(otpId, provider, channel),
+    async recordAcceptance(provider, channel, messageId) {
+      // HSETNX in both cases: a re-send is recorded apart from the first acceptance, so it happens once.
+      const first = redelivery
+        ? await store.recordRedeliveryAcceptance(otpId, provider)
+        : await store.recordAcceptance(otpId, provider, channel);
+      // The message id index lets a delivery receipt find this verification.
+      // Receipts that arrived before it are applied in the same step.
+      if (channel === "sms" && messageId !== undefined) {
+        const submission = await store.recordSubmission(otpId, provider, messageId, now());
+        if (submission.heldReceipts.length > 0) onHeldReceipts(provider, submission.heldReceipts);
+      }
+      return first;
+    },
   };
+}
+
+/**
+ * Enqueues the re-send that a receipt held before the submission was recorded calls for, as the
+ * API does for a receipt that found its message. The same job id keeps it to one re-send. A failure
+ * is logged and not thrown: the code was accepted, and a retried job would not send it again.
+ */
+async function addHeldFollowUp(
+  deps: ProcessorDeps,
+  job: Job,
+  data: DeliveryJobData & { redelivery: Redelivery },
+  log: Logger,
+): Promise<void> {
+  const jobId = redeliveryJobId(data.otpId);
+  try {
+    await (deps.addFollowUp ?? addToJobQueue)(job, jobId, data);
+    log.info({ redelivery: data.redelivery }, "delivery receipt held before the submission triggered a re-send");
+  } catch (err) {
+    log.error({ err }, "could not enqueue the re-send a held delivery receipt called for");
+  }
+}
+
+function addToJobQueue(job: Job, jobId: string, data: DeliveryJobData & { redelivery: Redelivery }): Promise<unknown> {
+  const queue = (job as unknown as { queue: Parameters<typeof Job.create>[0] }).queue;
+  return Job.create(queue, job.name, data, { jobId, attempts: job.opts.attempts, backoff: job.opts.backoff });
 }

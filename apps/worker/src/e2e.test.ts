@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { buildApi } from "@otpin/api";
 import { createLogger, loadApiConfig, loadWorkerConfig } from "@otpin/core";
@@ -12,6 +12,8 @@ import { startWorkerApp, type WorkerApp } from "./worker-app.js";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = "e2e-secret-0123456789abcdef0123456789";
 const TO = "+15005550006";
+const API_KEY = "otpin_e2e-key-0123456789abcdef0123456789abcdef";
+const AUTH = { authorization: `Bearer ${API_KEY}` };
 
 describe("end to end through the real twilio sdk", () => {
   const prefix = `e2e-${randomUUID()}`;
@@ -26,7 +28,8 @@ describe("end to end through the real twilio sdk", () => {
     simulator = await startSimulator();
     redis = new Redis(REDIS_URL);
     const shared = { REDIS_URL, QUEUE_PREFIX: prefix, OTP_SECRET: SECRET, APP_NAME: "Acme" };
-    api = await buildApi({ config: loadApiConfig({ ...shared, PORT: "0" }), logger });
+    const apiKeys = `e2e:${createHash("sha256").update(API_KEY).digest("hex")}`;
+    api = await buildApi({ config: loadApiConfig({ ...shared, PORT: "0", API_KEYS: apiKeys }), logger });
     await api.listen({ host: "127.0.0.1", port: 0 });
     apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
     worker = await startWorkerApp({
@@ -54,14 +57,14 @@ describe("end to end through the real twilio sdk", () => {
   async function post(path: string, body: unknown) {
     const response = await fetch(`${apiUrl}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...AUTH },
       body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
   async function status(id: string) {
-    const response = await fetch(`${apiUrl}/v1/otp/${id}`);
+    const response = await fetch(`${apiUrl}/v1/otp/${id}`, { headers: AUTH });
     return (await response.json()) as Record<string, unknown>;
   }
 

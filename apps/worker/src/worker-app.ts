@@ -3,15 +3,19 @@ import { createPayloadCipher, createWorkerConnection, type Logger, OtpStore, typ
 import { createEmailChannel, createSmsProviders } from "@otpin/providers";
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import type { Registry } from "prom-client";
 import { createDeliveryChain, type DeliveryObserver, type ProviderBreakers } from "./delivery/index.js";
 import { createDeliveryProcessor, type ProcessorObserver } from "./delivery-processor.js";
 import { closeWorkerGracefully, startDeliveryWorker } from "./delivery-worker.js";
 import { startHealthServer } from "./health-server.js";
+import { createWorkerTelemetry } from "./metrics/index.js";
 
 export interface WorkerApp {
   worker: Worker;
   breakers: ProviderBreakers;
   healthUrl: string;
+  /** The worker's metrics, served at `/metrics` on METRICS_PORT. */
+  registry: Registry;
   /** Stops fetching, finishes in-flight jobs within SHUTDOWN_TIMEOUT_MS, then closes connections. */
   close(): Promise<void>;
 }
@@ -21,13 +25,23 @@ export interface WorkerAppOptions {
   logger: Logger;
   observer?: DeliveryObserver & ProcessorObserver;
   stalledIntervalMs?: number;
+  /** Prometheus registry for the worker metrics. Defaults to a new one per worker app. */
+  registry?: Registry;
 }
 
 /** Wires config, providers, breakers, the processor, the BullMQ worker and the health server. */
 export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerApp> {
-  const { config, logger, observer } = options;
+  const { config, logger } = options;
   const connection: Redis = createWorkerConnection(config.REDIS_URL);
   const storeConnection: Redis = createWorkerConnection(config.REDIS_URL);
+  const telemetry = createWorkerTelemetry({
+    registry: options.registry,
+    logger,
+    observer: options.observer,
+    connection: storeConnection,
+    queuePrefix: config.QUEUE_PREFIX,
+  });
+  const { observer } = telemetry;
   const store = new OtpStore(storeConnection, config.QUEUE_PREFIX);
   const email = createEmailChannel(config);
   const { chain, breakers } = createDeliveryChain(config, {
@@ -36,6 +50,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     logger,
     observer,
   });
+  telemetry.trackBreakers(breakers);
   const processor = createDeliveryProcessor({
     store,
     cipher: createPayloadCipher(config.OTP_SECRET, config.OTP_SECRET_PREVIOUS),
@@ -58,12 +73,14 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     host: config.HOST,
     port: config.METRICS_PORT,
     isReady: () => !closing && connection.status === "ready",
+    registry: telemetry.registry,
   });
 
   return {
     worker,
     breakers,
     healthUrl: health.url,
+    registry: telemetry.registry,
     async close() {
       if (closing) return;
       closing = true;
@@ -71,6 +88,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       breakers.shutdown();
       await email?.close();
       await new Promise<void>((resolve) => health.server.close(() => resolve()));
+      await telemetry.close();
       await Promise.allSettled([connection.quit(), storeConnection.quit()]);
     },
   };

@@ -14,9 +14,12 @@ function problemsOf(action: () => unknown): Record<string, string> {
   return {};
 }
 
+// The API requires API_KEYS (name:sha256hex) outside demo mode.
+const KEYS = `test:${"0".repeat(64)}`;
+
 describe("loadApiConfig", () => {
   it("applies documented defaults", () => {
-    const config = loadApiConfig({ OTP_SECRET: SECRET });
+    const config = loadApiConfig({ OTP_SECRET: SECRET, API_KEYS: KEYS });
     expect(config.PORT).toBe(3000);
     expect(config.REDIS_URL).toBe("redis://127.0.0.1:6379");
     expect(config.OTP_TTL_SECONDS).toBe(300);
@@ -31,14 +34,21 @@ describe("loadApiConfig", () => {
 
   it("names every invalid variable at once", () => {
     const problems = problemsOf(() =>
-      loadApiConfig({ OTP_SECRET: SECRET, PORT: "abc", REDIS_URL: "http://x", OTP_LENGTH: "12", OTP_TTL_SECONDS: "-1" }),
+      loadApiConfig({
+        OTP_SECRET: SECRET,
+        API_KEYS: KEYS,
+        PORT: "abc",
+        REDIS_URL: "http://x",
+        OTP_LENGTH: "12",
+        OTP_TTL_SECONDS: "-1",
+      }),
     );
     expect(Object.keys(problems).sort()).toEqual(["OTP_LENGTH", "OTP_TTL_SECONDS", "PORT", "REDIS_URL"]);
     expect(problems.OTP_LENGTH).toMatch(/at most 10/);
   });
 
   it("lists a missing secret together with other problems", () => {
-    expect(Object.keys(problemsOf(() => loadApiConfig({ PORT: "abc" }))).sort()).toEqual(["OTP_SECRET", "PORT"]);
+    expect(Object.keys(problemsOf(() => loadApiConfig({ PORT: "abc" }))).sort()).toEqual(["API_KEYS", "OTP_SECRET", "PORT"]);
   });
 
   it("rejects a short secret with the fix", () => {

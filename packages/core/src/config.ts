@@ -80,6 +80,18 @@ const countryList = z
   )
   .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, "expected ISO 3166 alpha-2 country codes such as US,GB")));
 
+/** Vonage "signed webhooks" methods, named as in @vonage/auth's AlgorithmTypes. */
+export const VONAGE_SIGNATURE_METHODS = ["md5hash", "md5hmac", "sha1hmac", "sha256hmac", "sha512hmac"] as const;
+export type VonageSignatureMethod = (typeof VONAGE_SIGNATURE_METHODS)[number];
+
+/** Public origin (and optional path prefix) that providers call; a trailing slash is dropped. */
+const publicBaseUrl = url(["http:", "https:"])
+  .refine((value) => {
+    const parsed = new URL(value);
+    return parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "";
+  }, "expected a base URL without query, fragment or credentials, such as https://otp.example.com")
+  .transform((value) => value.replace(/\/+$/, ""));
+
 /** Variables read by both the API and the worker. */
 const sharedShape = {
   NODE_ENV: z.string().default("production"),
@@ -103,6 +115,69 @@ const sharedShape = {
     )
     .default("otpin"),
 };
+
+// --- Security: parsers for API keys, trusted proxies and per-country amounts. ---
+
+/** Parses `name:sha256hex` entries (the SHA-256 of each key, never the key) separated by commas. */
+const apiKeyList = z.string().transform((value, context) => {
+  const entries: { name: string; sha256: string }[] = [];
+  for (const entry of value.split(",").map((part) => part.trim())) {
+    if (entry === "") continue;
+    const match = /^([A-Za-z0-9_.-]{1,64}):([0-9a-fA-F]{64})$/.exec(entry);
+    if (!match) {
+      context.addIssue({
+        code: "custom",
+        message: `an entry is not name:sha256hex (${entry.length} characters); mint one with \`pnpm --filter @otpin/api mint-key <name>\``,
+      });
+      return z.NEVER;
+    }
+    if (entries.some((known) => known.name === match[1])) {
+      context.addIssue({ code: "custom", message: `key name "${match[1]}" is listed twice` });
+      return z.NEVER;
+    }
+    entries.push({ name: match[1]!, sha256: match[2]!.toLowerCase() });
+  }
+  if (entries.length === 0) context.addIssue({ code: "custom", message: "expected at least one name:sha256hex entry" });
+  return entries;
+});
+
+/** fastify's trustProxy: true/false, a hop count, or comma-separated addresses and CIDR ranges. */
+const trustProxy = z.string().transform((value): boolean | number | string => {
+  const text = value.trim().toLowerCase();
+  if (text === "true" || text === "yes") return true;
+  if (text === "false" || text === "no" || text === "0") return false;
+  // A number counts proxy hops, so "1" trusts exactly one proxy in front of the API.
+  if (/^\d+$/.test(text)) return Number(text);
+  return value.trim();
+});
+
+/** Parses `GB=0.04,US=0.0079,*=0.05` into amounts per ISO country; `*` is every other country; `off` is none. */
+const countryAmounts = z.string().transform((value, context) => {
+  const amounts: Record<string, number> = {};
+  if (value.trim().toLowerCase() === "off") return amounts;
+  for (const entry of value.split(",").map((part) => part.trim())) {
+    if (entry === "") continue;
+    const match = /^([A-Za-z]{2}|\*)=(\d+(?:\.\d+)?)$/.exec(entry);
+    if (!match) {
+      context.addIssue({
+        code: "custom",
+        message: `invalid entry "${entry}": expected COUNTRY=amount such as GB=0.04 or *=0.05`,
+      });
+      return z.NEVER;
+    }
+    amounts[match[1]!.toUpperCase()] = Number(match[2]);
+  }
+  return amounts;
+});
+
+const MISSING_API_KEYS =
+  "missing: set name:sha256hex entries from `pnpm --filter @otpin/api mint-key <name>`, or set DEMO_MODE=true for a printed dev key";
+
+/** Reports missing API_KEYS outside demo mode, read from the raw variables like missingSecret. */
+function missingApiKeys(input: Record<string, string>): { variable: string; message: string } | undefined {
+  const demo = ["true", "1", "yes"].includes(input.DEMO_MODE ?? "");
+  return !demo && input.API_KEYS === undefined ? { variable: "API_KEYS", message: MISSING_API_KEYS } : undefined;
+}
 
 const MISSING_SECRET =
   "missing: set it to a random string of at least 32 characters (`openssl rand -hex 32`), or set DEMO_MODE=true for local use";
@@ -133,8 +208,35 @@ export const apiConfigSchema = z.object({
     ),
   ALLOWED_COUNTRIES: countryList.optional(),
   BLOCKED_COUNTRIES: countryList.optional(),
+  // --- Security: API keys, limits, geography and spend guard (README, section Security). ---
+  // A limit of 0 turns that limit off.
+  API_KEYS: apiKeyList.optional(),
+  TRUST_PROXY: trustProxy.optional(),
+  GEO_MODE: z.enum(["enforce", "monitor"], { message: "expected enforce or monitor" }).default("enforce"),
+  RECIPIENT_COOLDOWN_SECONDS: positiveInt(0, 86_400).default(30),
+  RECIPIENT_HOURLY_LIMIT: positiveInt(0, 100_000).default(5),
+  API_KEY_LIMIT: positiveInt(0, 1_000_000).default(600),
+  API_KEY_WINDOW_SECONDS: positiveInt(1, 86_400).default(60),
+  NUMBER_RANGE_LIMIT: positiveInt(0, 1_000_000).default(10),
+  NUMBER_RANGE_WINDOW_SECONDS: positiveInt(1, 86_400).default(600),
+  CLIENT_IP_LIMIT: positiveInt(0, 1_000_000).default(20),
+  CLIENT_IP_WINDOW_SECONDS: positiveInt(1, 86_400).default(600),
+  SMS_PRICE_PER_SEGMENT: z.string().default("*=0.05").pipe(countryAmounts),
+  SPEND_BUDGET_PER_HOUR: z.string().default("*=100").pipe(countryAmounts),
+  INVALIDATE_PREVIOUS_CODES: booleanFlag.default(true),
+  // --- end of security block ---
   JOB_ATTEMPTS: positiveInt(1, 20).default(5),
   JOB_BACKOFF_MS: positiveInt(100, 600_000).default(2000),
+  // Delivery receipts (webhooks). Without PUBLIC_BASE_URL no receipt is requested and the
+  // /v1/webhooks/* routes answer 404; a provider whose secret is unset gets 404 too.
+  PUBLIC_BASE_URL: publicBaseUrl.optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  PLIVO_AUTH_ID: z.string().min(1).optional(),
+  PLIVO_AUTH_TOKEN: z.string().min(1).optional(),
+  VONAGE_SIGNATURE_SECRET: z.string().min(1).optional(),
+  VONAGE_SIGNATURE_METHOD: z
+    .enum(VONAGE_SIGNATURE_METHODS, { message: `expected one of ${VONAGE_SIGNATURE_METHODS.join(", ")}` })
+    .default("md5hash"),
 });
 
 export const workerConfigSchema = z
@@ -174,6 +276,8 @@ export const workerConfigSchema = z
     SMTP_URL: url(["smtp:", "smtps:"]).optional(),
     EMAIL_FROM: z.string().min(3).optional(),
     SMTP_TIMEOUT_MS: positiveInt(500, 60_000).default(5000),
+    // Delivery receipts: callback URLs are `${PUBLIC_BASE_URL}/v1/webhooks/{provider}`; unset means none are requested.
+    PUBLIC_BASE_URL: publicBaseUrl.optional(),
   })
   .superRefine((config, context) => {
     const required: Record<SmsProviderName, (keyof typeof config)[]> = {
@@ -220,24 +324,29 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   "TWILIO_AUTH_TOKEN",
   "PLIVO_AUTH_TOKEN",
   "VONAGE_API_SECRET",
+  "VONAGE_SIGNATURE_SECRET",
   "SMTP_URL",
   "REDIS_URL",
   "API_KEYS",
 ]);
 
-function parseWith<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  startChecks: ((input: Record<string, string>) => { variable: string; message: string } | undefined)[] = [missingSecret],
+): z.output<S> {
   // Treat empty variables as unset, as shells and compose files often export `NAME=`.
   const input = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""),
   );
   const result = schema.safeParse(input);
-  const secretProblem = missingSecret(input);
-  if (!result.success || secretProblem !== undefined) {
+  const startProblems = startChecks.map((check) => check(input)).filter((problem) => problem !== undefined);
+  if (!result.success || startProblems.length > 0) {
     const problems = (result.success ? [] : result.error.issues).map((issue) => ({
       variable: String(issue.path[0] ?? "config"),
       message: issue.message,
     }));
-    if (secretProblem !== undefined) problems.unshift(secretProblem);
+    problems.unshift(...startProblems);
     const lines = problems.map((problem) => `  ${problem.variable}: ${problem.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`, problems);
   }
@@ -248,7 +357,7 @@ function parseWith<S extends z.ZodType>(schema: S, env: Record<string, string | 
 
 /** Parses the API's environment once at start; throws ConfigError naming each bad variable. */
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
-  return parseWith(apiConfigSchema, env) as ApiConfig;
+  return parseWith(apiConfigSchema, env, [missingSecret, missingApiKeys]) as ApiConfig;
 }
 
 /** Parses the worker's environment once at start; throws ConfigError naming each bad variable. */

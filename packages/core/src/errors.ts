@@ -15,6 +15,9 @@ export type OtpErrorCode =
   | "OTP_ERR_RATE_LIMITED"
   | "OTP_ERR_UNAUTHORIZED"
   | "OTP_ERR_IDEMPOTENCY_CONFLICT"
+  | "OTP_ERR_IDEMPOTENCY_IN_PROGRESS"
+  | "OTP_ERR_COUNTRY_BLOCKED"
+  | "OTP_ERR_SUPERSEDED"
   | "OTP_ERR_PAYLOAD"
   | "OTP_ERR_BODY_TOO_LARGE"
   | "OTP_ERR_UNSUPPORTED_MEDIA_TYPE"
@@ -126,6 +129,27 @@ export class UnauthorizedError extends OtpError {
 export class IdempotencyConflictError extends OtpError {
   readonly code = "OTP_ERR_IDEMPOTENCY_CONFLICT";
   readonly httpStatus = 422;
+  readonly retryable = false;
+}
+
+/** A request with the same Idempotency-Key is still running; retrying shortly replays its answer. */
+export class IdempotencyInProgressError extends OtpError {
+  readonly code = "OTP_ERR_IDEMPOTENCY_IN_PROGRESS";
+  readonly httpStatus = 409;
+  readonly retryable = true;
+}
+
+/** The destination's country is outside ALLOWED_COUNTRIES or inside BLOCKED_COUNTRIES. */
+export class CountryBlockedError extends OtpError {
+  readonly code = "OTP_ERR_COUNTRY_BLOCKED";
+  readonly httpStatus = 403;
+  readonly retryable = false;
+}
+
+/** A newer code was sent to the same recipient, which invalidated this one (INVALIDATE_PREVIOUS_CODES). */
+export class SupersededError extends OtpError {
+  readonly code = "OTP_ERR_SUPERSEDED";
+  readonly httpStatus = 409;
   readonly retryable = false;
 }
 

@@ -15,4 +15,7 @@ export const METRIC_NAMES = {
   smsSegments: "otp_sms_segments_total",
   duplicatesSuppressed: "otp_duplicates_suppressed_total",
   providerRetries: "otp_provider_retries_total",
+  deliveryReceipts: "otp_delivery_receipts_total",
+  requestsBlocked: "otp_requests_blocked_total",
+  spendBudgetExceeded: "otp_spend_budget_exceeded_total",
 } as const;

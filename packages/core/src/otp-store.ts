@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { codeMatches } from "./codes.js";
-import { AlreadyVerifiedError, ExpiredError, LockedError, NotFoundError } from "./errors.js";
+import { AlreadyVerifiedError, ExpiredError, LockedError, NotFoundError, SupersededError } from "./errors.js";
+import type { EncryptedPayload } from "./secrets.js";
 
 export const OTP_STATUSES = ["queued", "sending", "sent", "failed", "verified", "expired"] as const;
 export type OtpStatus = (typeof OTP_STATUSES)[number];
@@ -18,6 +19,60 @@ export interface DeliveryAttempt {
   at: string;
 }
 
+/**
+ * Carrier verdict on the SMS, from delivery receipts. `submitted` from the provider's acceptance
+ * until a receipt says `delivered` or `undelivered`. Separate from `status`, which it never changes.
+ */
+export const DELIVERY_STATES = ["submitted", "delivered", "undelivered"] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface DeliveryReceiptState {
+  status: DeliveryState;
+  provider: string;
+  messageId: string;
+  /** Provider error code from the receipt that made it `undelivered`. */
+  errorCode: string | undefined;
+  /** Epoch milliseconds of the last change. */
+  at: number;
+}
+
+/** What `applyReceipt` did with one receipt. */
+export type ReceiptResult =
+  | "applied" // the state changed
+  | "duplicate" // the state already was this one
+  | "ignored" // refused: `delivered` never moves back, and a progress receipt changes nothing
+  | "superseded" // the receipt is for an earlier message of this otp (before a re-send)
+  | "missing"; // no record
+
+/** A receipt kept because it arrived before its message id was indexed. Holds no number or code. */
+export interface HeldReceipt {
+  messageId: string;
+  state: DeliveryState;
+  errorCode?: string | undefined;
+  /** Epoch milliseconds the receipt arrived. */
+  at: number;
+  /** Policy the API chose for this receipt when it is `undelivered`: `route` or `handset`. */
+  policy?: string | undefined;
+}
+
+/** A held receipt that `recordSubmission` applied, with what `applyReceipt` would have returned. */
+export interface AppliedHeldReceipt {
+  state: DeliveryState;
+  errorCode: string | undefined;
+  policy: string | undefined;
+  result: ReceiptResult;
+}
+
+/** Result of `recordSubmission`: `recorded` is false when the record is gone. */
+export interface SubmissionResult {
+  recorded: boolean;
+  /** Receipts that arrived before the submission was recorded, applied in arrival order. */
+  heldReceipts: AppliedHeldReceipt[];
+}
+
+/** Most receipts kept for one message id that is not indexed yet; a provider sends two or three. */
+const MAX_HELD_RECEIPTS = 10;
+
 export interface OtpRecord {
   id: string;
   status: OtpStatus;
@@ -32,6 +87,8 @@ export interface OtpRecord {
   reason: string | undefined;
   acceptedProvider: string | undefined;
   attempts: DeliveryAttempt[];
+  /** Receipt state of the last SMS accepted by a provider; undefined before that. */
+  delivery: DeliveryReceiptState | undefined;
 }
 
 export interface NewOtpRecord {
@@ -42,6 +99,16 @@ export interface NewOtpRecord {
   createdAt: number;
   expiresAt: number;
   maxVerifyAttempts: number;
+  /** The job's encrypted payload, kept so a receipt can trigger a re-send without the plaintext. */
+  payload?: EncryptedPayload;
+}
+
+/** What a re-send needs from the record to rebuild the delivery job. */
+export interface RedeliverySource {
+  country: string | null;
+  createdAt: number;
+  expiresAt: number;
+  payload: EncryptedPayload;
 }
 
 export type VerifyResult = { valid: true } | { valid: false; attemptsRemaining: number };
@@ -56,6 +123,7 @@ local key = KEYS[1]
 if redis.call('EXISTS', key) == 0 then return {'not_found'} end
 local status = redis.call('HGET', key, 'status')
 if status == 'verified' then return {'already_verified'} end
+if redis.call('HGET', key, 'superseded') == '1' then return {'superseded'} end
 local failed = tonumber(redis.call('HGET', key, 'failedVerifications') or '0')
 local max = tonumber(redis.call('HGET', key, 'maxVerifyAttempts'))
 if failed >= max then return {'locked'} end
@@ -80,6 +148,85 @@ for i = 2, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 return 1
 `;
 
+// Applies one receipt to the record at `key`. Only submitted -> delivered, submitted -> undelivered
+// and undelivered -> delivered change anything. Shared by RECEIPT_SCRIPT and SUBMISSION_SCRIPT.
+const APPLY_RECEIPT_LUA = `
+local function apply_receipt(key, provider, messageId, state, errorCode, at)
+  local current = redis.call('HGET', key, 'deliveryStatus')
+  if not current then
+    if redis.call('EXISTS', key) == 0 then return 'missing' end
+    return 'superseded'
+  end
+  if redis.call('HGET', key, 'deliveryProvider') ~= provider or redis.call('HGET', key, 'deliveryMessageId') ~= messageId then
+    return 'superseded'
+  end
+  if current == state then return 'duplicate' end
+  if current == 'delivered' or state == 'submitted' then return 'ignored' end
+  redis.call('HSET', key, 'deliveryStatus', state, 'deliveryAt', at)
+  if errorCode ~= '' then redis.call('HSET', key, 'deliveryErrorCode', errorCode) else redis.call('HDEL', key, 'deliveryErrorCode') end
+  return 'applied'
+end
+`;
+
+// Indexes a provider message id and starts its receipt state. A new message (a re-send) replaces
+// the tracked one unless the earlier one was already delivered. The index lives as long as the record.
+// Receipts that arrived before the index (KEYS[3], kept by HOLD_RECEIPT_SCRIPT) are applied in
+// arrival order in the same step, so none is lost to the race with the provider's callback.
+// Returns {0} when the record is gone, else {1, state, errorCode, policy, result, ...} per pending receipt.
+const SUBMISSION_SCRIPT = `${APPLY_RECEIPT_LUA}
+local key = KEYS[1]
+local ttl = redis.call('PTTL', key)
+if ttl <= 0 then return {0} end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
+if redis.call('HGET', key, 'deliveryStatus') ~= 'delivered' then
+  redis.call('HSET', key, 'deliveryStatus', 'submitted', 'deliveryProvider', ARGV[2], 'deliveryMessageId', ARGV[3], 'deliveryAt', ARGV[4])
+  redis.call('HDEL', key, 'deliveryErrorCode')
+end
+local out = {1}
+for _, raw in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  local ok, held = pcall(cjson.decode, raw)
+  if ok and type(held) == 'table' and type(held.state) == 'string' then
+    local errorCode = type(held.errorCode) == 'string' and held.errorCode or ''
+    local at = tostring(held.at or ARGV[4])
+    local result = apply_receipt(key, ARGV[2], ARGV[3], held.state, errorCode, at)
+    table.insert(out, held.state)
+    table.insert(out, errorCode)
+    table.insert(out, type(held.policy) == 'string' and held.policy or '')
+    table.insert(out, result)
+  end
+end
+redis.call('DEL', KEYS[3])
+return out
+`;
+
+// Keeps a receipt whose message id is not indexed yet: the provider may call back before the
+// worker recorded the submission. KEYS: index, pending list. ARGV: entry, ttl ms, max entries.
+// Returns the otp id instead when the index appeared meanwhile, so the caller applies it at once.
+const HOLD_RECEIPT_SCRIPT = `
+local id = redis.call('GET', KEYS[1])
+if id then return id end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return false
+`;
+
+// Applies one receipt. ARGV: provider, messageId, state, errorCode, at.
+const RECEIPT_SCRIPT = `${APPLY_RECEIPT_LUA}
+return apply_receipt(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+`;
+
+// Swaps the recipient index to the new id and marks the previous record superseded, in one step,
+// so two sends racing from different replicas cannot both stay valid.
+const SUPERSEDE_SCRIPT = `
+local previous = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+if not previous or previous == ARGV[1] then return false end
+local old = ARGV[3] .. previous
+if redis.call('EXISTS', old) == 1 then redis.call('HSET', old, 'superseded', '1') end
+return previous
+`;
+
 /** Verification records in Redis: status, code hash, expiry, attempt counters and the delivery ledger. */
 export class OtpStore {
   constructor(
@@ -93,6 +240,14 @@ export class OtpStore {
 
   private attemptsKey(id: string): string {
     return `${this.prefix}:otp:${id}:attempts`;
+  }
+
+  private messageKey(provider: string, messageId: string): string {
+    return `${this.prefix}:msg:${provider}:${messageId}`;
+  }
+
+  private heldReceiptsKey(provider: string, messageId: string): string {
+    return `${this.prefix}:msg-held:${provider}:${messageId}`;
   }
 
   async create(record: NewOtpRecord): Promise<void> {
@@ -109,9 +264,31 @@ export class OtpStore {
         expiresAt: record.expiresAt,
         failedVerifications: 0,
         maxVerifyAttempts: record.maxVerifyAttempts,
+        ...(record.payload === undefined ? {} : { payload: JSON.stringify(record.payload) }),
       })
       .pexpireat(this.key(record.id), expireAt)
       .exec();
+  }
+
+  /**
+   * Makes `id` the newest verification of a recipient and marks the one it replaces as superseded,
+   * so its code no longer verifies. `recipientHash` is a keyed hash of the number, never the number.
+   * Returns the id it replaced, if any.
+   */
+  async supersedePrevious(recipientHash: string, id: string, expireAt: number): Promise<string | undefined> {
+    const replaced = await this.redis.eval(
+      SUPERSEDE_SCRIPT,
+      1,
+      this.recipientKey(recipientHash),
+      id,
+      String(expireAt),
+      `${this.prefix}:otp:`,
+    );
+    return typeof replaced === "string" ? replaced : undefined;
+  }
+
+  private recipientKey(recipientHash: string): string {
+    return `${this.prefix}:recipient:${recipientHash}`;
   }
 
   /** Deletes a record whose job could not be enqueued, so no orphan is left behind. */
@@ -142,7 +319,99 @@ export class OtpStore {
       reason: fields.reason || undefined,
       acceptedProvider: fields.acceptedProvider || undefined,
       attempts: attempts.map((entry) => JSON.parse(entry) as DeliveryAttempt),
+      delivery: readDeliveryState(fields),
     };
+  }
+
+  /**
+   * Indexes a provider's message id to this record and marks the SMS `submitted`, so receipts can
+   * find it. The index expires with the record. Receipts held for this message id (see
+   * `holdReceipt`) are applied in the same atomic step, with the rules of `applyReceipt`.
+   * `recorded` is false when the record is gone.
+   */
+  async recordSubmission(id: string, provider: string, messageId: string, at = Date.now()): Promise<SubmissionResult> {
+    const keys = [this.key(id), this.messageKey(provider, messageId), this.heldReceiptsKey(provider, messageId)];
+    const reply = (await this.redis.eval(SUBMISSION_SCRIPT, 3, ...keys, id, provider, messageId, String(at))) as (
+      | number
+      | string
+    )[];
+    const heldReceipts: AppliedHeldReceipt[] = [];
+    for (let i = 1; i + 3 < reply.length; i += 4) {
+      heldReceipts.push({
+        state: reply[i] as DeliveryState,
+        errorCode: (reply[i + 1] as string) || undefined,
+        policy: (reply[i + 2] as string) || undefined,
+        result: reply[i + 3] as ReceiptResult,
+      });
+    }
+    return { recorded: reply[0] === 1, heldReceipts };
+  }
+
+  /**
+   * Keeps a receipt for a message id that is not indexed yet, for `ttlMs`, so `recordSubmission`
+   * applies it: a provider may call back before the worker recorded its acceptance. Returns the
+   * otp id instead, keeping nothing, when the index was written meanwhile.
+   */
+  async holdReceipt(provider: string, receipt: HeldReceipt, ttlMs: number): Promise<string | undefined> {
+    const entry = JSON.stringify({
+      state: receipt.state,
+      errorCode: receipt.errorCode ?? "",
+      // A string, so Lua does not turn it into a float in exponent notation.
+      at: String(receipt.at),
+      policy: receipt.policy ?? "",
+    });
+    const keys = [this.messageKey(provider, receipt.messageId), this.heldReceiptsKey(provider, receipt.messageId)];
+    const id = await this.redis.eval(
+      HOLD_RECEIPT_SCRIPT,
+      2,
+      ...keys,
+      entry,
+      String(Math.max(1, Math.round(ttlMs))),
+      MAX_HELD_RECEIPTS,
+    );
+    return typeof id === "string" ? id : undefined;
+  }
+
+  /** Returns the otp id that a provider message id belongs to, or undefined when unknown or expired. */
+  async findByMessage(provider: string, messageId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.messageKey(provider, messageId))) ?? undefined;
+  }
+
+  /**
+   * Applies a delivery receipt atomically: `delivered` is final, a repeated state is a duplicate,
+   * and a receipt for a message other than the tracked one changes nothing.
+   */
+  async applyReceipt(
+    id: string,
+    receipt: { provider: string; messageId: string; state: DeliveryState; errorCode?: string | undefined; at?: number },
+  ): Promise<ReceiptResult> {
+    const args = [receipt.provider, receipt.messageId, receipt.state, receipt.errorCode ?? "", String(receipt.at ?? Date.now())];
+    return (await this.redis.eval(RECEIPT_SCRIPT, 1, this.key(id), ...args)) as ReceiptResult;
+  }
+
+  /** Returns the stored job payload and timing for a re-send, or undefined when the record has none. */
+  async getRedeliverySource(id: string): Promise<RedeliverySource | undefined> {
+    const fields = ["payload", "country", "createdAt", "expiresAt"];
+    const [payload, country, createdAt, expiresAt] = await this.redis.hmget(this.key(id), ...fields);
+    if (payload === null || payload === undefined) return undefined;
+    return {
+      payload: JSON.parse(payload) as EncryptedPayload,
+      country: country || null,
+      createdAt: Number(createdAt),
+      expiresAt: Number(expiresAt),
+    };
+  }
+
+  /**
+   * Records the provider that accepted the one re-send a receipt may trigger. Returns false when a
+   * re-send was already accepted, so a repeated follow-up job does not send again.
+   */
+  async recordRedeliveryAcceptance(id: string, provider: string): Promise<boolean> {
+    return (await this.redis.hsetnx(this.key(id), "redeliveredBy", provider)) === 1;
+  }
+
+  async getRedeliveryAcceptance(id: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.key(id), "redeliveredBy")) ?? undefined;
   }
 
   /**
@@ -199,6 +468,8 @@ export class OtpStore {
         throw new NotFoundError(`verification ${id} was not found; it may have expired and been removed`);
       case "already_verified":
         throw new AlreadyVerifiedError(`verification ${id} was already used; request a new code`);
+      case "superseded":
+        throw new SupersededError(`verification ${id} was replaced by a newer code sent to the same number; use the newest code`);
       case "locked":
         throw new LockedError(`verification ${id} is locked after too many wrong codes; request a new code`);
       case "expired":
@@ -207,4 +478,16 @@ export class OtpStore {
         throw new Error(`unexpected verify outcome ${outcome}`);
     }
   }
+}
+
+function readDeliveryState(fields: Record<string, string>): DeliveryReceiptState | undefined {
+  const status = fields.deliveryStatus as DeliveryState | undefined;
+  if (status === undefined || !DELIVERY_STATES.includes(status)) return undefined;
+  return {
+    status,
+    provider: fields.deliveryProvider ?? "",
+    messageId: fields.deliveryMessageId ?? "",
+    errorCode: fields.deliveryErrorCode || undefined,
+    at: Number(fields.deliveryAt),
+  };
 }

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { DeliveryError, type DeliveryErrorClass, type SmsProviderName } from "@otpin/core";
 import { SIMULATOR_CREDENTIALS, type Simulator, startSimulator } from "@otpin/simulator";
@@ -101,6 +102,25 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+/** Starts a receiver on 127.0.0.1 that records the message id of each delivery receipt. */
+async function receiptReceiver(): Promise<{ url: string; ids: string[]; close: () => Promise<void> }> {
+  const ids: string[] = [];
+  const server = createHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const url = new URL(request.url ?? "/", "http://receiver.invalid");
+      const params = new URLSearchParams(request.method === "GET" ? url.search : Buffer.concat(chunks).toString("utf8"));
+      ids.push(params.get("MessageSid") ?? params.get("MessageUUID") ?? params.get("messageId") ?? "");
+      response.writeHead(204).end();
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/receipts`;
+  return { url, ids, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 describe.each(ADAPTERS)("$name adapter against the simulator", (adapter) => {
   let simulator: Simulator;
   let provider: SmsProvider;
@@ -126,6 +146,20 @@ describe.each(ADAPTERS)("$name adapter against the simulator", (adapter) => {
     expect(result).toEqual({ provider: adapter.name, messageId: recorded[0]?.id });
     expect(recorded[0]?.to).toBe(RECIPIENT);
     expect(recorded[0]?.body).toBe(BODY);
+  });
+
+  it("passes the status callback URL, so the provider posts receipts there", async () => {
+    simulator.setReceiptOptions({ delayMs: 5 });
+    const receiver = await receiptReceiver();
+    try {
+      const result = await provider.send({ ...sms(RECIPIENT), statusCallbackUrl: receiver.url });
+      const deadline = Date.now() + 3000;
+      while (receiver.ids.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      expect(receiver.ids[0]).toBe(result.messageId);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it.each(MAGIC_RECIPIENT_CLASSES)("maps magic recipient %s to %s", async (to, errorClass) => {

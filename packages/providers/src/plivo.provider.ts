@@ -52,7 +52,9 @@ export class PlivoProvider implements SmsProvider {
   async send(message: SmsMessage): Promise<SendResult> {
     let uuids: unknown;
     try {
-      const response = await this.client.messages.create(this.options.from, message.to, message.body);
+      // The SDK sends the optional `url` as the message's status callback.
+      const optional = message.statusCallbackUrl === undefined ? undefined : { url: message.statusCallbackUrl };
+      const response = await this.client.messages.create(this.options.from, message.to, message.body, optional);
       uuids = response.messageUuid;
     } catch (error) {
       throw classifyPlivoError(error, this.options.timeoutMs);

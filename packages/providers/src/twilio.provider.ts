@@ -73,7 +73,12 @@ export class TwilioProvider implements SmsProvider {
   async send(message: SmsMessage): Promise<SendResult> {
     let sid: unknown;
     try {
-      const created = await this.client.messages.create({ to: message.to, from: this.options.from, body: message.body });
+      const created = await this.client.messages.create({
+        to: message.to,
+        from: this.options.from,
+        body: message.body,
+        ...(message.statusCallbackUrl === undefined ? {} : { statusCallback: message.statusCallbackUrl }),
+      });
       sid = created.sid;
     } catch (error) {
       throw classifyTwilioError(error, this.options.timeoutMs);

@@ -5,6 +5,8 @@ export interface SmsMessage {
   otpId: string;
   to: string;
   body: string;
+  /** URL the provider calls with delivery receipts for this message; none are requested when unset. */
+  statusCallbackUrl?: string | undefined;
 }
 
 /** A provider's acceptance of a message. Accepted means queued by the provider, not delivered. */

@@ -56,6 +56,7 @@ export class VonageProvider implements SmsProvider {
     const params: SmsParams = { to: message.to.replace(/^\+/, ""), from: this.options.from, text: message.body };
     // Without type "unicode" Vonage encodes the text as GSM-7, which garbles other characters.
     if (!isGsm7(message.body)) params.type = "unicode" as NonNullable<SmsParams["type"]>;
+    if (message.statusCallbackUrl !== undefined) params.callback = message.statusCallbackUrl;
 
     let messageId: unknown;
     try {

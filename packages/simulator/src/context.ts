@@ -1,6 +1,7 @@
 import type { BehaviourBook } from "./behaviour.js";
 import type { MessageStore } from "./message-store.js";
 import type { ProviderApi } from "./provider-api.js";
+import type { ReceiptSender } from "./receipt-sender.js";
 
 /** Subset of the pino logger interface that the simulator calls. */
 export interface SimulatorLogger {
@@ -17,4 +18,6 @@ export interface SimulatorContext {
   /** Aborted by `close()`, so latency timers stop holding the process open. */
   shutdown: AbortSignal;
   logger: SimulatorLogger | undefined;
+  /** Sends delivery receipts to the status callback URLs of accepted messages. */
+  receipts: ReceiptSender;
 }

@@ -3,6 +3,7 @@ import { InvalidBehaviourError, isProviderName, parseBehaviour } from "./behavio
 import { parseBody, RequestBodyError, readBody } from "./body.js";
 import type { SimulatorContext } from "./context.js";
 import { renderInbox } from "./inbox.js";
+import { listReceipts, sendManualReceipt, setReceiptOptions } from "./receipt-control.js";
 import { sendHtml, sendJson, sendNoContent } from "./reply.js";
 import { type MessageFilter, PROVIDER_NAMES, type ProviderName } from "./types.js";
 
@@ -19,6 +20,8 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, ControlHandler>>>>
   "/healthz": { GET: (_context, _request, response) => sendJson(response, 200, { status: "ok" }) },
   "/messages": { GET: listMessages, DELETE: clearMessages },
   "/_control": { GET: showBehaviours, DELETE: clearBehaviours },
+  "/_control/receipts": { GET: listReceipts, PUT: setReceiptOptions },
+  "/_control/receipt": { POST: sendManualReceipt },
 };
 
 const PROVIDER_CONTROL_PATH = /^\/_control\/([^/]+)$/;
@@ -34,7 +37,7 @@ export async function handleControlRequest(
   url: URL,
 ): Promise<boolean> {
   const providerMatch = PROVIDER_CONTROL_PATH.exec(url.pathname);
-  const methods = providerMatch === null ? ROUTES[url.pathname] : { PUT: setBehaviour };
+  const methods = ROUTES[url.pathname] ?? (providerMatch === null ? undefined : { PUT: setBehaviour });
   if (methods === undefined) return false;
 
   const handler = methods[request.method ?? "GET"];

@@ -1,19 +1,30 @@
+import type { VonageSignatureMethod } from "./receipt-signing.js";
+
 /** Credentials of every simulated provider. */
 export interface SimulatorCredentials {
   twilio: { accountSid: string; authToken: string };
   plivo: { authId: string; authToken: string };
-  vonage: { apiKey: string; apiSecret: string };
+  /** `signatureSecret` and `signatureMethod` sign delivery receipts (Vonage "signed webhooks"). */
+  vonage: { apiKey: string; apiSecret: string; signatureSecret: string; signatureMethod: VonageSignatureMethod };
 }
 
 /** Credentials that the simulator accepts unless `SimulatorOptions.credentials` overrides them. */
 export const SIMULATOR_CREDENTIALS: Readonly<SimulatorCredentials> = Object.freeze({
   twilio: { accountSid: "AC0123456789abcdef0123456789abcdef", authToken: "sim-twilio-token" },
   plivo: { authId: "MAOTPINSIMULATOR0001", authToken: "sim-plivo-token" },
-  vonage: { apiKey: "simkey01", apiSecret: "sim-vonage-secret" },
+  vonage: {
+    apiKey: "simkey01",
+    apiSecret: "sim-vonage-secret",
+    signatureSecret: "sim-vonage-signature-secret",
+    signatureMethod: "md5hash" as const,
+  },
 });
 
+/** Per-provider credentials to use in place of some of `SIMULATOR_CREDENTIALS`. */
+export type CredentialOverrides = { [K in keyof SimulatorCredentials]?: Partial<SimulatorCredentials[K]> };
+
 /** Merges per-provider overrides onto the default simulator credentials. */
-export function resolveCredentials(overrides: Partial<SimulatorCredentials> = {}): SimulatorCredentials {
+export function resolveCredentials(overrides: CredentialOverrides = {}): SimulatorCredentials {
   return {
     twilio: { ...SIMULATOR_CREDENTIALS.twilio, ...overrides.twilio },
     plivo: { ...SIMULATOR_CREDENTIALS.plivo, ...overrides.plivo },

@@ -70,7 +70,10 @@ function decideReply(context: SimulatorContext, api: ProviderApi, request: Provi
 
   const result = api.send(request);
   const receivedAt = new Date().toISOString();
-  for (const message of result.accepted) context.store.add({ ...message, provider: api.name, receivedAt });
+  for (const message of result.accepted) {
+    context.store.add({ ...message, provider: api.name, receivedAt });
+    context.receipts.schedule(api.name, message, request.fields);
+  }
   return result.reply;
 }
 

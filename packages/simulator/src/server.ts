@@ -3,10 +3,17 @@ import type { AddressInfo } from "node:net";
 import { BehaviourBook } from "./behaviour.js";
 import type { SimulatorContext, SimulatorLogger } from "./context.js";
 import { handleControlRequest } from "./control-routes.js";
-import { resolveCredentials, type SIMULATOR_CREDENTIALS } from "./credentials.js";
+import { type CredentialOverrides, resolveCredentials } from "./credentials.js";
 import { MessageStore } from "./message-store.js";
 import { createPlivoApi } from "./plivo.js";
 import { handleProviderRequest } from "./provider-route.js";
+import {
+  DEFAULT_RECEIPT_DELAY_MS,
+  type ManualReceipt,
+  type ReceiptOptions,
+  ReceiptSender,
+  type SentReceipt,
+} from "./receipt-sender.js";
 import { sendJson } from "./reply.js";
 import { createTwilioApi } from "./twilio.js";
 import {
@@ -26,13 +33,19 @@ export interface SimulatorOptions {
   /** TCP port; 0 (the default) picks a free port. */
   port?: number;
   /** Credentials to accept in place of `SIMULATOR_CREDENTIALS`, per provider. */
-  credentials?: Partial<typeof SIMULATOR_CREDENTIALS>;
+  credentials?: CredentialOverrides;
   /** Behaviour of each provider at start. */
   behaviour?: Partial<Record<ProviderName, ProviderBehaviour>>;
   /** Source of numbers in [0, 1) for `errorRate`; `Math.random` by default. See `seededRandom`. */
   random?: () => number;
   /** Receives one debug line per provider response and one error line per failed request; silent when unset. */
   logger?: SimulatorLogger;
+  /** Wait before each delivery receipt, in milliseconds; 200 by default. */
+  receiptDelayMs?: number;
+  /** Origin to origin: receipts for callback URLs on the first are sent to the second, signed for the first. */
+  receiptRedirects?: Record<string, string>;
+  /** How Vonage receipts are sent; GET with query parameters by default. */
+  vonageReceiptMethod?: ReceiptOptions["vonageMethod"];
 }
 
 /** Running simulator. */
@@ -47,8 +60,14 @@ export interface Simulator {
   requests(provider?: ProviderName): RecordedRequest[];
   /** Replaces the behaviour of one provider. */
   setBehaviour(provider: ProviderName, behaviour: ProviderBehaviour): void;
-  /** Clears behaviours, messages and request counters. */
+  /** Clears behaviours, messages, request counters and sent receipts. */
   reset(): void;
+  /** Returns the delivery receipts sent so far, oldest first, with the answers they got. */
+  receipts(): SentReceipt[];
+  /** Changes the receipt delay, redirects or Vonage method. */
+  setReceiptOptions(options: Partial<ReceiptOptions>): void;
+  /** Sends one signed receipt now, for late, duplicate or out-of-order receipt tests. */
+  sendReceipt(receipt: ManualReceipt): Promise<SentReceipt>;
   /**
    * Resolves with the first accepted message that matches, already received or still to come.
    * Rejects after `timeoutMs` (5000 by default) without one.
@@ -68,6 +87,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     apis: [createTwilioApi(credentials.twilio), createPlivoApi(credentials.plivo), createVonageApi(credentials.vonage)],
     shutdown: shutdown.signal,
     logger: options.logger,
+    receipts: new ReceiptSender(
+      credentials,
+      {
+        delayMs: options.receiptDelayMs ?? DEFAULT_RECEIPT_DELAY_MS,
+        redirects: { ...options.receiptRedirects },
+        vonageMethod: options.vonageReceiptMethod ?? "GET",
+      },
+      shutdown.signal,
+      options.logger,
+    ),
   };
   applyBehaviours(context, options.behaviour ?? {});
 
@@ -91,7 +120,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       context.behaviours.clear();
       context.store.clearMessages();
       context.store.clearCounts();
+      context.receipts.clear();
     },
+    receipts: () => context.receipts.list(),
+    setReceiptOptions: (receiptOptions) => context.receipts.setOptions(receiptOptions),
+    sendReceipt: (receipt) => context.receipts.send(receipt),
     waitForMessage: (filter, timeoutMs) => context.store.waitFor(filter, timeoutMs),
     close() {
       closing ??= closeServer(server, context, shutdown);

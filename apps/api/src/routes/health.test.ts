@@ -2,7 +2,7 @@ import { createLogger, loadApiConfig } from "@otpin/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildApi } from "../app.js";
-import { createTestApi, TEST_SECRET, type TestApi } from "../test-support/test-api.js";
+import { createTestApi, TEST_API_KEY_ENV, TEST_SECRET, type TestApi } from "../test-support/test-api.js";
 
 let api: TestApi;
 
@@ -37,6 +37,7 @@ describe("health routes", () => {
   test("readyz returns 503 when Redis is unreachable", async () => {
     // Port 1 on 127.0.0.1 refuses connections, so no Redis ever replies.
     const config = loadApiConfig({
+      ...TEST_API_KEY_ENV,
       OTP_SECRET: TEST_SECRET,
       REDIS_URL: "redis://127.0.0.1:1",
       REDIS_COMMAND_TIMEOUT_MS: "200",

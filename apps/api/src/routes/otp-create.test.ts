@@ -157,13 +157,15 @@ describe("POST /v1/otp country policy", () => {
   });
 
   test.each([
-    ["outside ALLOWED_COUNTRIES", "+33612345678", 400],
-    ["in BLOCKED_COUNTRIES", "+61407123456", 400],
+    ["outside ALLOWED_COUNTRIES", "+33612345678", 403],
+    ["in BLOCKED_COUNTRIES", "+61407123456", 403],
     ["allowed", "+15005550006", 202],
   ])("returns a number %s", async (_name, to, status) => {
     const response = await postJson(restricted.app, "/v1/otp", { to });
 
     expect(response.statusCode).toBe(status);
-    if (status === 400) expect((response.json() as { error: { field: string } }).error.field).toBe("to");
+    if (status === 403) {
+      expect(response.json()).toMatchObject({ error: { code: "OTP_ERR_COUNTRY_BLOCKED", field: "to" } });
+    }
   });
 });

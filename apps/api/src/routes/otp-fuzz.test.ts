@@ -71,3 +71,62 @@ describe("arbitrary JSON bodies", () => {
     );
   });
 });
+
+/** Printable ASCII, the only header values HTTP lets a client send. */
+const headerValue = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+  maxLength: 300,
+});
+
+const headerSets = fc.record(
+  {
+    authorization: fc.oneof(
+      headerValue,
+      fc.constant("Bearer "),
+      headerValue.map((value) => `Bearer ${value}`),
+    ),
+    "content-type": fc.oneof(fc.constant("application/json"), fc.constant("application/json; charset=utf-8"), headerValue),
+    "idempotency-key": headerValue,
+    "x-forwarded-for": headerValue,
+    extra: fc.dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,20}$/), headerValue, { maxKeys: 3 }),
+  },
+  { requiredKeys: [] },
+);
+
+describe("arbitrary headers and paths", () => {
+  test("POST /v1/otp never returns 5xx whatever the headers", async () => {
+    await fc.assert(
+      fc.asyncProperty(headerSets, jsonBodies, async ({ extra, ...headers }, payload) => {
+        const response = await api.app.inject({ method: "POST", url: "/v1/otp", headers: { ...extra, ...headers }, payload });
+        expectClientAnswer(response.statusCode, response.body);
+        if (response.statusCode === 401) expect(response.headers["www-authenticate"]).toBe('Bearer realm="otpin"');
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test("any method on any path never returns 5xx", async () => {
+    const methods = fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD");
+    const paths = fc.oneof(
+      // fc.webPath() may be empty, which is no request line at all.
+      fc
+        .webPath()
+        .map((path) => (path.startsWith("/") ? path : `/${path}`)),
+      fc.webPath().map((path) => `/v1/otp${path}`),
+      fc.string({ maxLength: 80 }).map((text) => `/v1/otp/${encodeURIComponent(text)}/verify`),
+      fc.stringMatching(/^\/[%A-Za-z0-9._~!$&'()*+,;=:@/?-]{0,80}$/),
+    );
+    await fc.assert(
+      fc.asyncProperty(methods, paths, fc.boolean(), async (method, url, withKey) => {
+        const response = await api.app.inject({
+          method: method as "GET",
+          url,
+          headers: { "content-type": "application/json", ...(withKey ? {} : { authorization: "" }) },
+          ...(method === "GET" || method === "HEAD" ? {} : { payload: "{}" }),
+        });
+        expect(response.statusCode, `${method} ${url}: ${response.body}`).toBeLessThan(500);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

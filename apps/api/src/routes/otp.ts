@@ -3,10 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sendProblem, unsupportedMediaType } from "../error-handler.js";
 import { type OtpService, requireOtpId } from "../otp-service.js";
 import { parseBody, sendOtpBodySchema, verifyOtpBodySchema } from "../schemas.js";
+import { type IdempotencyStore, readIdempotencyKey } from "../security/idempotency.js";
 
 export interface OtpRoutesOptions {
   service: OtpService;
   config: ApiConfig;
+  /** Replays answers to repeated `Idempotency-Key` requests. */
+  idempotency: IdempotencyStore;
 }
 
 interface IdParams {
@@ -14,7 +17,7 @@ interface IdParams {
 }
 
 /** Registers `POST /v1/otp`, `POST /v1/otp/:id/verify` and `GET /v1/otp/:id`. */
-export async function otpRoutes(app: FastifyInstance, { service, config }: OtpRoutesOptions): Promise<void> {
+export async function otpRoutes(app: FastifyInstance, { service, config, idempotency }: OtpRoutesOptions): Promise<void> {
   const verifySchema = verifyOtpBodySchema(config.OTP_LENGTH);
 
   // Status and verification results must not be cached by proxies or browsers.
@@ -25,7 +28,12 @@ export async function otpRoutes(app: FastifyInstance, { service, config }: OtpRo
 
   app.post("/v1/otp", { onRequest: requireJson }, async (request, reply) => {
     const body = parseBody(sendOtpBodySchema, request.body);
-    const created = await service.create(body);
+    const key = readIdempotencyKey(request.headers["idempotency-key"]);
+    const context = { apiKeyName: request.apiKeyName, clientIp: body.clientIp ?? request.ip };
+    const { value: created, replayed } = await idempotency.run(request.apiKeyName, key, body, () =>
+      service.create(body, context),
+    );
+    if (replayed) reply.header("idempotent-replayed", "true");
     return reply.code(202).header("location", `/v1/otp/${created.id}`).send(created);
   });
 

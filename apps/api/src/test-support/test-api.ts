@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type ApiConfig,
   createLogger,
@@ -11,12 +11,30 @@ import {
   type PayloadCipher,
 } from "@otpin/core";
 import { Queue } from "bullmq";
-import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { Redis } from "ioredis";
-import { buildApi } from "../app.js";
+import { type BuildApiOptions, buildApi } from "../app.js";
 
 export const TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
 export const TEST_REDIS_URL = "redis://127.0.0.1:6379";
+
+/** API key every test app accepts; `withTestApiKey` sends it on each injected request. */
+export const TEST_API_KEY = "otpin_test-key-0123456789abcdef0123456789abcdef";
+/** Environment that makes the API accept TEST_API_KEY under the name `test`. */
+export const TEST_API_KEY_ENV = { API_KEYS: `test:${createHash("sha256").update(TEST_API_KEY).digest("hex")}` };
+/**
+ * Turns the send limits off, and keeps older codes valid after a new send, so tests that send
+ * many codes to one number are not refused. Tests of these defences pass their own values.
+ */
+export const LIMITS_OFF_ENV = {
+  RECIPIENT_COOLDOWN_SECONDS: "0",
+  RECIPIENT_HOURLY_LIMIT: "0",
+  API_KEY_LIMIT: "0",
+  NUMBER_RANGE_LIMIT: "0",
+  CLIENT_IP_LIMIT: "0",
+  SPEND_BUDGET_PER_HOUR: "off",
+  INVALIDATE_PREVIOUS_CODES: "false",
+};
 
 /** A built API plus the parts a test inspects directly. */
 export interface TestApi {
@@ -35,20 +53,28 @@ export interface TestApi {
 }
 
 /** Builds an API on a fresh `test-<uuid>` QUEUE_PREFIX so parallel test files never share keys. */
-export async function createTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function createTestApi(
+  env: Record<string, string> = {},
+  options: Partial<Omit<BuildApiOptions, "config">> = {},
+): Promise<TestApi> {
   const config = loadApiConfig({
     OTP_SECRET: TEST_SECRET,
     QUEUE_PREFIX: `test-${randomUUID()}`,
     REDIS_URL: TEST_REDIS_URL,
     LOG_LEVEL: "silent",
+    ...TEST_API_KEY_ENV,
+    ...LIMITS_OFF_ENV,
     ...env,
   });
   let offsetMs = 0;
-  const app = await buildApi({
-    config,
-    logger: createLogger("otpin-api-test", config.LOG_LEVEL),
-    clock: () => Date.now() + offsetMs,
-  });
+  const app = withTestApiKey(
+    await buildApi({
+      config,
+      logger: createLogger("otpin-api-test", config.LOG_LEVEL),
+      clock: () => Date.now() + offsetMs,
+      ...options,
+    }),
+  );
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   const testApi: TestApi = {
@@ -71,6 +97,22 @@ export async function createTestApi(env: Record<string, string> = {}): Promise<T
     },
   };
   return testApi;
+}
+
+/**
+ * Makes `app.inject` send `Authorization: Bearer TEST_API_KEY` unless the request sets its own
+ * authorization header (an empty one sends none), so tests read like calls from an authorised app.
+ */
+export function withTestApiKey(app: FastifyInstance): FastifyInstance {
+  const inject = app.inject.bind(app) as (options: InjectOptions) => Promise<LightMyRequestResponse>;
+  const injectWithKey = (options: InjectOptions) => {
+    const headers = { ...(options.headers ?? {}) } as Record<string, string>;
+    if (!("authorization" in headers)) headers.authorization = `Bearer ${TEST_API_KEY}`;
+    else if (headers.authorization === "") delete headers.authorization;
+    return inject({ ...options, headers });
+  };
+  Object.assign(app, { inject: injectWithKey });
+  return app;
 }
 
 /** Deletes every key matching `pattern`, with a bounded number of SCAN rounds. */

@@ -21,8 +21,11 @@ import { toDeliveryError } from "./to-delivery-error.js";
 /** Per-verification record of delivery attempts and the acceptance; the worker backs it with `OtpStore`. */
 export interface DeliveryLedger {
   appendAttempt(attempt: DeliveryAttempt): Promise<void>;
-  /** Records the accepting provider; resolves false when an acceptance was already recorded. */
-  recordAcceptance(provider: string, channel: Channel): Promise<boolean>;
+  /**
+   * Records the accepting provider and its message id; resolves false when an acceptance was
+   * already recorded.
+   */
+  recordAcceptance(provider: string, channel: Channel, messageId?: string): Promise<boolean>;
 }
 
 /** One verification code to deliver. `to` is E.164; `smsBody` and `emailContent` contain the code. */
@@ -35,6 +38,10 @@ export interface DeliveryRequest {
   /** Address for the email fallback. */
   email?: string;
   emailContent?: EmailContent;
+  /** SMS providers not to try, such as the one whose receipt reported a route error. */
+  excludeProviders?: readonly string[];
+  /** Skips SMS and sends only the email fallback (after a receipt reported a handset error). */
+  emailOnly?: boolean;
 }
 
 /**
@@ -65,6 +72,8 @@ export interface DeliveryChainOptions {
   throttleBackoffMs?: number;
   /** Waits between throttle retries; tests pass a fake. */
   sleep?: (ms: number) => Promise<void>;
+  /** Delivery receipt URL for a provider's messages; receipts are not requested when it returns undefined. */
+  statusCallbackUrl?: (provider: string) => string | undefined;
 }
 
 /** One send with its latency, and the time it started as an ISO string. */
@@ -160,8 +169,10 @@ export class DeliveryChain {
     const message: SmsMessage = { otpId: request.otpId, to: request.to, body: request.smsBody };
     const result: SmsFailure = { failures: [], skipped: [], recipientError: undefined };
     let lastFailure: DeliveryError | undefined;
+    const excluded = new Set(request.excludeProviders ?? []);
+    const providers = request.emailOnly ? [] : this.providersFor(request.country).filter((name) => !excluded.has(name));
 
-    for (const provider of this.providersFor(request.country)) {
+    for (const provider of providers) {
       if (!this.isAvailable(provider, request.otpId)) {
         result.skipped.push(provider);
         continue;
@@ -216,9 +227,14 @@ export class DeliveryChain {
   }
 
   private async sendSmsOnce(provider: string, message: SmsMessage, ledger: DeliveryLedger): Promise<SmsStep> {
-    const sent = await timeSend(() => this.options.breakers.send(provider, message));
-    if (sent.ok)
-      return { kind: "accepted", outcome: await this.accept(ledger, message.otpId, "sms", provider, sent.value, sent) };
+    const statusCallbackUrl = this.options.statusCallbackUrl?.(provider);
+    const withCallback = statusCallbackUrl === undefined ? message : { ...message, statusCallbackUrl };
+    const sent = await timeSend(() => this.options.breakers.send(provider, withCallback));
+    if (sent.ok) {
+      const outcome = await this.accept(ledger, message.otpId, "sms", provider, sent.value, sent);
+      this.observer.smsAccepted(provider, message.body);
+      return { kind: "accepted", outcome };
+    }
 
     if (sent.error instanceof BreakerOpenError) {
       this.options.logger.debug({ otpId: message.otpId, provider }, "sms provider skipped because its circuit breaker is open");
@@ -260,7 +276,7 @@ export class DeliveryChain {
   ): Promise<AcceptedOutcome> {
     // Recorded first, so a crash or a ledger failure after this point cannot make a retried job
     // send the code a second time.
-    const first = await ledger.recordAcceptance(provider, channel);
+    const first = await ledger.recordAcceptance(provider, channel, result.messageId);
     if (!first) this.options.logger.warn({ otpId, provider, channel }, "acceptance was already recorded for this otp");
 
     const { latencyMs, at } = timing;
@@ -314,6 +330,13 @@ export function createDeliveryChain(
     email: deps.email,
     logger: deps.logger,
     observer: deps.observer,
+    statusCallbackUrl: receiptUrlFor(config.PUBLIC_BASE_URL),
   });
   return { chain, breakers };
+}
+
+/** Builds `${PUBLIC_BASE_URL}/v1/webhooks/{provider}`, the route the API verifies receipts on. */
+function receiptUrlFor(publicBaseUrl: string | undefined): ((provider: string) => string) | undefined {
+  if (publicBaseUrl === undefined) return undefined;
+  return (provider) => `${publicBaseUrl}/v1/webhooks/${provider}`;
 }

@@ -18,6 +18,8 @@ export interface DeliveryObserver {
   breakerTransition?(provider: string, to: BreakerState): void;
   /** The email fallback was sent, with its result. */
   emailFallback?(outcome: "accepted" | "failed"): void;
+  /** An SMS provider accepted `body`, for counting segments per provider. `body` contains the code: never log or label it. */
+  smsAccepted?(provider: string, body: string): void;
 }
 
 /**
@@ -42,5 +44,6 @@ export function guardObserver(observer: DeliveryObserver | undefined, logger: Lo
     providerRetry: call("providerRetry"),
     breakerTransition: call("breakerTransition"),
     emailFallback: call("emailFallback"),
+    smsAccepted: call("smsAccepted"),
   };
 }

@@ -1,15 +1,27 @@
-import { randomUUID } from "node:crypto";
-import { buildApi } from "@otpin/api";
+import { createHash, randomUUID } from "node:crypto";
+import { type BuildApiOptions, buildApi } from "@otpin/api";
 import { createLogger, DELIVERY_QUEUE, type Logger, loadApiConfig, loadWorkerConfig } from "@otpin/core";
 import { SIMULATOR_CREDENTIALS, type Simulator, startSimulator } from "@otpin/simulator";
 import { Queue } from "bullmq";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { Redis } from "ioredis";
 import { startWorkerApp, type WorkerApp, type WorkerAppOptions } from "../worker-app.js";
 import { deleteKeys } from "./redis-scan.js";
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const TEST_SECRET = "stack-test-secret-0123456789abcdef01234";
+/** API key the stack's API accepts (as `stack`); every request through `stack.api.inject` carries it. */
+export const STACK_API_KEY = "otpin_stack-key-0123456789abcdef0123456789abcd";
+/** Send limits off and older codes kept valid, so scenarios may send many codes to one number. */
+export const STACK_LIMITS_OFF_ENV: Record<string, string> = {
+  RECIPIENT_COOLDOWN_SECONDS: "0",
+  RECIPIENT_HOURLY_LIMIT: "0",
+  API_KEY_LIMIT: "0",
+  NUMBER_RANGE_LIMIT: "0",
+  CLIENT_IP_LIMIT: "0",
+  SPEND_BUDGET_PER_HOUR: "off",
+  INVALIDATE_PREVIOUS_CODES: "false",
+};
 
 /** Worker variables that point every provider at the simulator. */
 export function simulatorProviderEnv(simulatorUrl: string): Record<string, string> {
@@ -36,6 +48,10 @@ export interface StackOptions {
   workerOptions?: Partial<Omit<WorkerAppOptions, "config" | "logger">>;
   /** Leaves the worker stopped; call startWorker() to start one. */
   withoutWorker?: boolean;
+  /** Keeps the API's default limits (and supersession) instead of STACK_LIMITS_OFF_ENV. */
+  withLimits?: boolean;
+  /** Extra buildApi options, such as event hooks. */
+  apiOptions?: Partial<Omit<BuildApiOptions, "config" | "logger">>;
 }
 
 /**
@@ -64,8 +80,14 @@ export class TestStack {
 
   async start(): Promise<this> {
     this.simulator = await startSimulator();
-    const apiConfig = loadApiConfig({ ...this.sharedEnv(), JOB_BACKOFF_MS: "100", ...this.options.apiEnv });
-    this.api = await buildApi({ config: apiConfig, logger: this.logger });
+    const apiConfig = loadApiConfig({
+      ...this.sharedEnv(),
+      API_KEYS: `stack:${createHash("sha256").update(STACK_API_KEY).digest("hex")}`,
+      ...(this.options.withLimits ? {} : STACK_LIMITS_OFF_ENV),
+      JOB_BACKOFF_MS: "100",
+      ...this.options.apiEnv,
+    });
+    this.api = withApiKey(await buildApi({ config: apiConfig, logger: this.logger, ...this.options.apiOptions }), STACK_API_KEY);
     if (!this.options.withoutWorker) await this.startWorker();
     return this;
   }
@@ -124,6 +146,22 @@ export class TestStack {
     await deleteKeys(this.redis, `${this.prefix}:*`);
     this.redis.disconnect();
   }
+}
+
+/**
+ * Makes `app.inject` send `Authorization: Bearer <key>` unless the request sets its own
+ * authorization header (an empty one sends none).
+ */
+function withApiKey(app: FastifyInstance, key: string): FastifyInstance {
+  const inject = app.inject.bind(app) as (options: InjectOptions) => Promise<LightMyRequestResponse>;
+  const injectWithKey = (options: InjectOptions) => {
+    const headers = { ...(options.headers ?? {}) } as Record<string, string>;
+    if (!("authorization" in headers)) headers.authorization = `Bearer ${key}`;
+    else if (headers.authorization === "") delete headers.authorization;
+    return inject({ ...options, headers });
+  };
+  Object.assign(app, { inject: injectWithKey });
+  return app;
 }
 
 /** Extracts the code from an SMS or email body. */

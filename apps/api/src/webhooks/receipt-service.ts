@@ -1,0 +1,147 @@
+import type { DeliveryJobData, Logger, OtpStore } from "@otpin/core";
+import type { Redis } from "ioredis";
+import type { DeliveryQueue } from "../delivery-queue.js";
+import { waitForConnection, withRedisDeadline } from "../redis-guard.js";
+import type { ReceiptEvents, ReceiptOutcome } from "./receipt-events.js";
+import type { ParsedReceipt, ReceiptPolicy, ReceiptProvider, WebhookRequest } from "./receipt-provider.js";
+
+export interface ReceiptServiceOptions {
+  store: OtpStore;
+  queue: Pick<DeliveryQueue, "addFollowUp">;
+  logger: Logger;
+  events: ReceiptEvents;
+  clock: () => number;
+  /** Connection the store uses: a receipt waits at most `timeoutMs` for it, then gets 503 and is retried. */
+  redis: Redis;
+  timeoutMs: number;
+  /**
+   * How long a receipt for a message id that is not indexed yet is kept for the worker's
+   * `recordSubmission` to apply. Default `HELD_RECEIPT_TTL_MS`.
+   */
+  heldReceiptTtlMs?: number;
+}
+
+/**
+ * Default time a receipt that raced the worker's submission record is kept: the default OTP TTL.
+ * The worker records a submission right after the provider accepted it, so this is ample.
+ */
+export const HELD_RECEIPT_TTL_MS = 300_000;
+
+/** Result of one webhook call: the HTTP status to answer and what happened. */
+export interface ReceiptHandling {
+  httpStatus: 200 | 403;
+  outcome: ReceiptOutcome;
+}
+
+/** Job id of the one follow-up delivery a receipt may trigger. BullMQ refuses `:` in custom ids. */
+export function redeliveryJobId(otpId: string): string {
+  return `${otpId}-redeliver`;
+}
+
+/**
+ * Applies signed delivery receipts to verification records, and runs the D2 policy: after an
+ * `undelivered` receipt with a route or account error, re-send once through the next provider
+ * with the same code; with a handset error, send the email fallback when the request had an address.
+ */
+export class ReceiptService {
+  constructor(private readonly options: ReceiptServiceOptions) {}
+
+  /**
+   * @throws what Redis or the queue throws, so the caller answers 5xx and the provider retries;
+   *   the retry is then a duplicate receipt that enqueues the same follow-up job id again.
+   */
+  async handle(provider: ReceiptProvider, request: WebhookRequest): Promise<ReceiptHandling> {
+    const { logger } = this.options;
+    if (!provider.verify(request)) {
+      logger.warn({ provider: provider.name }, "delivery receipt signature invalid, rejected");
+      return this.done(provider, 403, "invalid_signature");
+    }
+    await withRedisDeadline(this.options.timeoutMs, "handling a delivery receipt", (signal) =>
+      waitForConnection(this.options.redis, signal),
+    );
+    const receipt = provider.parse(request.params);
+    if (receipt === undefined) {
+      logger.warn({ provider: provider.name }, "delivery receipt without a message id or known status, ignored");
+      return this.done(provider, 200, "malformed");
+    }
+    const otpId =
+      (await this.options.store.findByMessage(provider.name, receipt.messageId)) ?? (await this.hold(provider, receipt));
+    if (otpId === undefined) return this.done(provider, 200, "unknown_message");
+    return this.apply(provider, otpId, receipt);
+  }
+
+  /**
+   * Keeps a receipt whose message id is not indexed yet: the provider may call back as soon as it
+   * accepted, before the worker recorded the submission. The worker's `recordSubmission` applies
+   * it, and runs the policy stored with it. Returns the otp id when the index appeared meanwhile.
+   */
+  private async hold(provider: ReceiptProvider, receipt: ParsedReceipt): Promise<string | undefined> {
+    const { store, logger, clock } = this.options;
+    const fields = { provider: provider.name, messageId: receipt.messageId, state: receipt.state };
+    // An interim status changes nothing even once the message is known, so it is not kept.
+    if (receipt.state === "submitted") {
+      logger.info(fields, "interim delivery receipt for an unknown message, ignored");
+      return undefined;
+    }
+    const policy = receipt.state === "undelivered" ? provider.policy(receipt.errorCode) : undefined;
+    const ttlMs = this.options.heldReceiptTtlMs ?? HELD_RECEIPT_TTL_MS;
+    const otpId = await store.holdReceipt(
+      provider.name,
+      { messageId: receipt.messageId, state: receipt.state, errorCode: receipt.errorCode, at: clock(), policy },
+      ttlMs,
+    );
+    if (otpId === undefined)
+      logger.info({ ...fields, ttlMs }, "delivery receipt for an unknown message, kept until the submission is recorded");
+    return otpId;
+  }
+
+  private async apply(provider: ReceiptProvider, otpId: string, receipt: ParsedReceipt): Promise<ReceiptHandling> {
+    const { store, logger, clock } = this.options;
+    const result = await store.applyReceipt(otpId, { provider: provider.name, ...receipt, at: clock() });
+    const outcome: ReceiptOutcome = result === "applied" ? receipt.state : result === "missing" ? "unknown_message" : result;
+    logger.info(
+      {
+        otpId,
+        provider: provider.name,
+        messageId: receipt.messageId,
+        state: receipt.state,
+        errorCode: receipt.errorCode,
+        result,
+      },
+      "delivery receipt handled",
+    );
+    // A duplicate runs the policy again: the follow-up job id makes that idempotent, and it covers
+    // a first attempt whose enqueue failed after the state was written.
+    const undelivered = receipt.state === "undelivered" && (result === "applied" || result === "duplicate");
+    const policy = undelivered ? provider.policy(receipt.errorCode) : undefined;
+    if (policy !== undefined) await this.redeliver(otpId, provider.name, policy, receipt.errorCode);
+    return this.done(provider, 200, outcome);
+  }
+
+  private async redeliver(otpId: string, provider: string, policy: ReceiptPolicy, errorCode: string | undefined): Promise<void> {
+    const { store, queue, logger, clock } = this.options;
+    const record = await store.get(otpId, clock());
+    if (record === undefined || record.status === "verified" || record.status === "expired") return;
+    const source = await store.getRedeliverySource(otpId);
+    if (source === undefined) {
+      logger.warn({ otpId, provider }, "no stored payload for this verification, cannot re-send");
+      return;
+    }
+    const data: DeliveryJobData & { redelivery: { exclude: string[]; emailOnly: boolean } } = {
+      otpId,
+      ...source,
+      redelivery: { exclude: [provider], emailOnly: policy === "handset" },
+    };
+    await queue.addFollowUp(redeliveryJobId(otpId), data);
+    logger.info({ otpId, provider, errorCode, policy }, "delivery receipt triggered a re-send");
+  }
+
+  private done(provider: ReceiptProvider, httpStatus: 200 | 403, outcome: ReceiptOutcome): ReceiptHandling {
+    try {
+      this.options.events.receipt(provider.name, outcome);
+    } catch (err) {
+      this.options.logger.warn({ err }, "receipt events hook failed");
+    }
+    return { httpStatus, outcome };
+  }
+}
