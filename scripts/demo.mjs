@@ -98,9 +98,12 @@ async function main() {
   start("simulator", "packages/simulator/dist/main.js", { SIMULATOR_PORT: String(SIMULATOR_PORT) });
   await waitFor(`${simulatorUrl}/healthz`, "simulator");
   // The sample number gets a code on every run; a higher hourly cap lets the demo be rerun often.
-  start("api", "apps/api/dist/main.js", { ...shared, PORT: String(API_PORT), API_KEYS, RECIPIENT_HOURLY_LIMIT: "100" });
+  // With PUBLIC_BASE_URL set, the simulator sends signed delivery receipts back to the API.
+  const receipts = { PUBLIC_BASE_URL: apiUrl, TWILIO_AUTH_TOKEN: SIMULATOR.twilio.token };
+  start("api", "apps/api/dist/main.js", { ...shared, ...receipts, PORT: String(API_PORT), API_KEYS, RECIPIENT_HOURLY_LIMIT: "100" });
   start("worker", "apps/worker/dist/main.js", {
     ...shared,
+    PUBLIC_BASE_URL: apiUrl,
     METRICS_PORT: String(METRICS_PORT),
     SMS_PROVIDERS: "twilio",
     TWILIO_ACCOUNT_SID: SIMULATOR.twilio.sid,
@@ -125,7 +128,7 @@ async function main() {
   const verified = await json("POST", `${apiUrl}/v1/otp/${sent.body.id}/verify`, { code });
   console.log(`   ${verified.status} ${JSON.stringify(verified.body)}`);
 
-  const status = await json("GET", `${apiUrl}/v1/otp/${sent.body.id}`);
+  const status = await waitForReceipt(apiUrl, sent.body.id);
   console.log(`\n4. GET ${apiUrl}/v1/otp/${sent.body.id}`);
   console.log(`   ${status.status} ${JSON.stringify(status.body)}`);
 
@@ -137,6 +140,17 @@ otpin is running on local defaults (Ctrl-C stops everything):
   Redis             ${REDIS_URL}${redis ? " (private, started by the demo)" : ""}
   API key (this run)  ${API_KEY}
 Try: curl -s -X POST ${apiUrl}/v1/otp -H 'authorization: Bearer ${API_KEY}' -H 'content-type: application/json' -d '{"to":"+15005550006"}'`);
+}
+
+/** Polls the verification until the provider's delivery receipt arrived, for at most 3 s. */
+async function waitForReceipt(apiUrl, otpId) {
+  const deadline = Date.now() + 3000;
+  let view = await json("GET", `${apiUrl}/v1/otp/${otpId}`);
+  while (view.body.delivery?.status === "submitted" && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    view = await json("GET", `${apiUrl}/v1/otp/${otpId}`);
+  }
+  return view;
 }
 
 async function waitForMessage(simulatorUrl, to, otpId, timeoutMs = 15_000) {
