@@ -4,6 +4,7 @@
 // SMS the simulator received and the verify result, then keeps the stack up until Ctrl-C.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { createConnection } from "node:net";
 import { ensureDependencies, ensurePnpm, ensureRedis, log, root, run } from "./toolchain.mjs";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -51,8 +52,22 @@ let stopping = false;
 function stop(exitCode = 0) {
   if (stopping) return;
   stopping = true;
+  process.exitCode = exitCode;
   for (const child of children.reverse()) child.kill("SIGTERM");
   setTimeout(() => process.exit(exitCode), 1500).unref();
+}
+
+/** Rejects when something already listens on 127.0.0.1:`port`, naming the variable that moves it. */
+async function assertPortFree(port, variable) {
+  const inUse = await new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+  if (inUse) throw new Error(`port ${port} is already in use; stop that process or set ${variable} to a free port`);
 }
 
 async function waitFor(url, label, timeoutMs = 20_000) {
@@ -87,6 +102,9 @@ async function main() {
   log("building the workspace");
   run([...pnpm, "run", "build"], { stdio: ["ignore", "ignore", "inherit"] });
 
+  await assertPortFree(SIMULATOR_PORT, "SIMULATOR_PORT");
+  await assertPortFree(API_PORT, "PORT");
+  await assertPortFree(METRICS_PORT, "METRICS_PORT");
   const redis = await ensureRedis(REDIS_URL);
   if (redis) children.push(redis);
 
@@ -97,10 +115,12 @@ async function main() {
 
   start("simulator", "packages/simulator/dist/main.js", { SIMULATOR_PORT: String(SIMULATOR_PORT) });
   await waitFor(`${simulatorUrl}/healthz`, "simulator");
-  // The sample number gets a code on every run; a higher hourly cap lets the demo be rerun often.
   // With PUBLIC_BASE_URL set, the simulator sends signed delivery receipts back to the API.
   const receipts = { PUBLIC_BASE_URL: apiUrl, TWILIO_AUTH_TOKEN: SIMULATOR.twilio.token };
-  start("api", "apps/api/dist/main.js", { ...shared, ...receipts, PORT: String(API_PORT), API_KEYS, RECIPIENT_HOURLY_LIMIT: "100" });
+  // The demo's own send would put the sample number in its 30 s cooldown, so the printed curl
+  // command would get 429; the demo relaxes both per-number limits.
+  const demoLimits = { RECIPIENT_HOURLY_LIMIT: "100", RECIPIENT_COOLDOWN_SECONDS: "0" };
+  start("api", "apps/api/dist/main.js", { ...shared, ...receipts, ...demoLimits, PORT: String(API_PORT), API_KEYS });
   start("worker", "apps/worker/dist/main.js", {
     ...shared,
     PUBLIC_BASE_URL: apiUrl,

@@ -2,6 +2,7 @@ import { type ApiConfig, createLogger, createProducerConnection, deriveKeys, typ
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
+import { handleClientError } from "./client-error.js";
 import { watchConnection } from "./connection-watch.js";
 import { DeliveryQueue } from "./delivery-queue.js";
 import { handleFrameworkError, registerErrorHandling } from "./error-handler.js";
@@ -79,6 +80,7 @@ export async function buildApi(options: BuildApiOptions): Promise<FastifyInstanc
     logController: new RequestLogController(),
     bodyLimit: config.BODY_LIMIT_BYTES,
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
     // Which proxies may set X-Forwarded-For; `request.ip` is the end user's address only behind them.
     trustProxy: trustProxyOption(config.TRUST_PROXY),
   });

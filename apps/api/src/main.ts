@@ -1,4 +1,4 @@
-import { type ApiConfig, ConfigError, createLogger, loadApiConfig, redactConfig } from "@otpin/core";
+import { type ApiConfig, ConfigError, createLogger, describeListenError, loadApiConfig, redactConfig } from "@otpin/core";
 import { buildApi } from "./app.js";
 
 /** How long shutdown may take before the process exits anyway, in milliseconds. */
@@ -9,7 +9,7 @@ function loadConfigOrExit(): ApiConfig {
     return loadApiConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    process.stderr.write(`otpin api: ${error.message}\n`);
     process.exit(1);
   }
 }
@@ -43,10 +43,25 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 
-  await app.listen({ host: config.HOST, port: config.PORT });
+  try {
+    await app.listen({ host: config.HOST, port: config.PORT });
+  } catch (error) {
+    const problem = describeListenError(error, {
+      hostVariable: "HOST",
+      portVariable: "PORT",
+      host: config.HOST,
+      port: config.PORT,
+    });
+    if (problem === undefined) throw error;
+    process.stderr.write(`otpin api: failed to start: ${problem}\n`);
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`api failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `otpin api: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

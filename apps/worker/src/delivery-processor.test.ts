@@ -118,6 +118,24 @@ describe("delivery processor", () => {
 
     await expect(processor({ ...job, data: tampered } as Job)).rejects.toMatchObject({ name: "UnrecoverableError" });
     expect(stack.simulator.requestCount()).toBe(0);
+    const view = await stack.view(String(job.id));
+    expect(view.status).toBe("failed");
+    expect(view.reason).toMatch(/OTP_SECRET/);
+  });
+
+  it("clears a retry note once a later attempt is accepted", async () => {
+    stack = await new TestStack({ withoutWorker: true, apiEnv: { JOB_ATTEMPTS: "3" } }).start();
+    stack.simulator.setBehaviour("twilio", { failure: { status: 503 }, failNext: 1 });
+    const job = await queuedJob(stack);
+    const { processor } = processorFor(stack);
+
+    await expect(processor(job)).rejects.toThrow(/provider_unavailable/);
+    expect((await stack.view(String(job.id))).reason).toMatch(/^retrying: /);
+    await processor(job);
+
+    const view = await stack.view(String(job.id));
+    expect(view.status).toBe("sent");
+    expect(view.reason).toBeUndefined();
   });
 });
 

@@ -90,7 +90,7 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
       return { status: "sent", provider: acceptedBy, duplicate: true };
     }
 
-    const secret = decryptPayload(deps.cipher, data);
+    const secret = await decryptOrFail(deps, data, log);
     if (redelivery?.emailOnly && secret.email === undefined) {
       log.info("handset error reported and no email address known, nothing to re-send");
       return { status: "skipped" };
@@ -121,7 +121,8 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
     }
 
     if (outcome.status === "accepted") {
-      await deps.store.transition(otpId, "sent", { channel: outcome.channel, sentAt: now() });
+      // An empty reason clears the "retrying: ..." note an earlier failed attempt left.
+      await deps.store.transition(otpId, "sent", { channel: outcome.channel, sentAt: now(), reason: "" });
       deps.observer?.delivered?.(outcome.channel, (now() - data.createdAt) / 1000);
       deps.observer?.jobCompleted?.("sent");
       log.info({ channel: outcome.channel, provider: outcome.provider, to: maskPhone(secret.to) }, "code delivered to provider");
@@ -147,6 +148,23 @@ function parseJobData(job: Job): DeliveryJobData {
   const parsed = deliveryJobDataSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`job ${job.id} has malformed data`);
   return parsed.data;
+}
+
+/**
+ * Decrypts the payload, or marks the verification failed with the reason and throws
+ * UnrecoverableError, so `GET /v1/otp/:id` shows why no code was sent.
+ */
+async function decryptOrFail(deps: ProcessorDeps, data: DeliveryJobData, log: Logger) {
+  try {
+    return decryptPayload(deps.cipher, data);
+  } catch (error) {
+    const reason =
+      "payload: the job could not be decrypted; the worker's OTP_SECRET (or OTP_SECRET_PREVIOUS) must match the API's";
+    await deps.store.transition(data.otpId, "failed", { reason });
+    deps.observer?.jobCompleted?.("failed");
+    log.error({ err: error }, "job payload rejected");
+    throw error;
+  }
 }
 
 function decryptPayload(cipher: PayloadCipher, data: DeliveryJobData) {

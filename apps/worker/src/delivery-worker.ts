@@ -28,7 +28,12 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker {
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_DURATION_MS,
-    ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+    // A job whose worker died is found at the next stalled check after its lock expired, so the
+    // check runs as often as the lock lasts (BullMQ's default is every 30 s whatever the lock).
+    stalledInterval: options.stalledIntervalMs ?? Math.min(config.WORKER_LOCK_DURATION_MS, 30_000),
+    // Redelivery is safe because an acceptance is recorded before anything else, so a job may
+    // stall twice (two worker crashes) before BullMQ fails it without running it.
+    maxStalledCount: 2,
     removeOnComplete: { age: config.JOB_RETENTION_SECONDS, count: config.JOB_RETENTION_COMPLETED_COUNT },
     removeOnFail: { age: config.JOB_RETENTION_SECONDS, count: config.JOB_RETENTION_FAILED_COUNT },
   });

@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestStack } from "./test-support/stack.js";
 
@@ -51,5 +53,20 @@ describe("worker shutdown", () => {
     await stack.waitForStatus(late, ["sent"]);
     expect(stack.simulator.messages({ to: "+447400123456" })).toHaveLength(1);
     expect(stack.simulator.messages({ to: "+15005550102" })).toHaveLength(1);
+  });
+});
+
+describe("worker start-up", () => {
+  it("names METRICS_PORT when the port is taken", async () => {
+    const busy = createServer().listen(0, "127.0.0.1");
+    await once(busy, "listening");
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      stack = await new TestStack({ withoutWorker: true }).start();
+
+      await expect(stack.startWorker({ METRICS_PORT: String(port) })).rejects.toThrow(`METRICS_PORT=${port} is already in use`);
+    } finally {
+      busy.close();
+    }
   });
 });

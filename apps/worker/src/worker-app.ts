@@ -1,5 +1,12 @@
 import type { Server } from "node:http";
-import { createPayloadCipher, createWorkerConnection, type Logger, OtpStore, type WorkerConfig } from "@otpin/core";
+import {
+  createPayloadCipher,
+  createWorkerConnection,
+  describeListenError,
+  type Logger,
+  OtpStore,
+  type WorkerConfig,
+} from "@otpin/core";
 import { createEmailChannel, createSmsProviders } from "@otpin/providers";
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -42,6 +49,28 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     queuePrefix: config.QUEUE_PREFIX,
   });
   const { observer } = telemetry;
+
+  // The health server starts before the worker fetches jobs, so a bad HOST or METRICS_PORT stops
+  // start-up with nothing in flight.
+  let closing = false;
+  let worker: Worker | undefined;
+  let health: { server: Server; url: string };
+  try {
+    health = await startHealthServer({
+      host: config.HOST,
+      port: config.METRICS_PORT,
+      isReady: () => !closing && worker !== undefined && connection.status === "ready",
+      registry: telemetry.registry,
+    });
+  } catch (error) {
+    await telemetry.close();
+    connection.disconnect();
+    storeConnection.disconnect();
+    const address = { hostVariable: "HOST", portVariable: "METRICS_PORT", host: config.HOST, port: config.METRICS_PORT };
+    const problem = describeListenError(error, address);
+    throw problem === undefined ? error : new Error(problem, { cause: error });
+  }
+
   const store = new OtpStore(storeConnection, config.QUEUE_PREFIX);
   const email = createEmailChannel(config);
   const { chain, breakers } = createDeliveryChain(config, {
@@ -60,31 +89,24 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     ttlSeconds: config.OTP_TTL_SECONDS,
     observer,
   });
-  const worker = startDeliveryWorker({
+  const started = startDeliveryWorker({
     config,
     connection,
     processor,
     logger,
     stalledIntervalMs: options.stalledIntervalMs,
   });
-
-  let closing = false;
-  const health: { server: Server; url: string } = await startHealthServer({
-    host: config.HOST,
-    port: config.METRICS_PORT,
-    isReady: () => !closing && connection.status === "ready",
-    registry: telemetry.registry,
-  });
+  worker = started;
 
   return {
-    worker,
+    worker: started,
     breakers,
     healthUrl: health.url,
     registry: telemetry.registry,
     async close() {
       if (closing) return;
       closing = true;
-      await closeWorkerGracefully(worker, config.SHUTDOWN_TIMEOUT_MS, logger);
+      await closeWorkerGracefully(started, config.SHUTDOWN_TIMEOUT_MS, logger);
       breakers.shutdown();
       await email?.close();
       await new Promise<void>((resolve) => health.server.close(() => resolve()));

@@ -7,6 +7,22 @@ export const DEMO_OTP_SECRET = "otpin-demo-secret-do-not-use-in-production";
 const SMS_PROVIDER_NAMES = ["twilio", "plivo", "vonage"] as const;
 export type SmsProviderName = (typeof SMS_PROVIDER_NAMES)[number];
 
+/** libphonenumber-js number types, plus UNKNOWN for numbers whose type the metadata cannot tell. */
+const PHONE_NUMBER_TYPES = [
+  "MOBILE",
+  "FIXED_LINE",
+  "FIXED_LINE_OR_MOBILE",
+  "PREMIUM_RATE",
+  "TOLL_FREE",
+  "SHARED_COST",
+  "VOIP",
+  "PERSONAL_NUMBER",
+  "PAGER",
+  "UAN",
+  "VOICEMAIL",
+  "UNKNOWN",
+] as const;
+
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
   .transform((value) => value === "true" || value === "1" || value === "yes");
@@ -94,7 +110,6 @@ const publicBaseUrl = url(["http:", "https:"])
 
 /** Variables read by both the API and the worker. */
 const sharedShape = {
-  NODE_ENV: z.string().default("production"),
   DEMO_MODE: booleanFlag.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
@@ -205,6 +220,11 @@ export const apiConfigSchema = z.object({
         .split(",")
         .map((type) => type.trim().toUpperCase())
         .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.enum(PHONE_NUMBER_TYPES, { message: `expected a comma-separated list of ${PHONE_NUMBER_TYPES.join(", ")}` }))
+        .min(1, "expected at least one number type, such as MOBILE"),
     ),
   ALLOWED_COUNTRIES: countryList.optional(),
   BLOCKED_COUNTRIES: countryList.optional(),

@@ -4,6 +4,7 @@ export * from "./delivery-error.js";
 export * from "./errors.js";
 export * from "./ids.js";
 export * from "./job.js";
+export * from "./listen-error.js";
 export * from "./logger.js";
 export * from "./metric-names.js";
 export * from "./otp-store.js";

@@ -1,5 +1,6 @@
 import type { DeliveryError, DeliveryErrorClass } from "@otpin/core";
 import plivo from "plivo";
+import { DEADLINE_EXCEEDED, withDeadline } from "./deadline.js";
 import {
   classifyHttpStatus,
   classifyNetworkCode,
@@ -50,15 +51,26 @@ export class PlivoProvider implements SmsProvider {
   }
 
   async send(message: SmsMessage): Promise<SendResult> {
-    let uuids: unknown;
+    const { timeoutMs } = this.options;
+    // The SDK's `timeout` is axios's, which only limits how long the socket may stay idle once
+    // connected, so a server that trickles bytes would keep the send alive. The deadline bounds the
+    // whole send instead.
+    // NOTE: the SDK calls the shared default axios instance with options it builds itself, so there
+    // is no way to pass an AbortSignal. After the deadline the abandoned request stays open until
+    // the response ends or the socket is idle for timeoutMs.
+    let response: Awaited<ReturnType<plivo.Client["messages"]["create"]>> | typeof DEADLINE_EXCEEDED;
     try {
       // The SDK sends the optional `url` as the message's status callback.
       const optional = message.statusCallbackUrl === undefined ? undefined : { url: message.statusCallbackUrl };
-      const response = await this.client.messages.create(this.options.from, message.to, message.body, optional);
-      uuids = response.messageUuid;
+      response = await withDeadline(timeoutMs, () =>
+        this.client.messages.create(this.options.from, message.to, message.body, optional),
+      );
     } catch (error) {
-      throw classifyPlivoError(error, this.options.timeoutMs);
+      throw classifyPlivoError(error, timeoutMs);
     }
+    if (response === DEADLINE_EXCEEDED) throw timeoutFailure("plivo", timeoutMs);
+
+    const uuids: unknown = response.messageUuid;
     // A 2xx without a message uuid means Plivo queued nothing, so it is not an acceptance.
     const messageId = Array.isArray(uuids) ? uuids[0] : uuids;
     if (typeof messageId !== "string" || messageId === "") {

@@ -31,18 +31,29 @@ export const TWILIO_ERROR_CLASSES: Readonly<Record<number, DeliveryErrorClass>> 
 };
 
 /**
- * A RequestClient that sends every request for a *.twilio.com host to `apiUrl` instead, so the
- * SDK talks to the simulator without patching globals.
+ * A RequestClient whose `timeoutMs` bounds each whole request. The SDK passes the timeout to axios,
+ * which stops applying it once the socket is connected and then only limits idle time, so a
+ * server that trickles bytes would keep the request open. An AbortSignal.timeout on each axios
+ * request aborts it and closes the socket after timeoutMs whatever the server does, and axios
+ * then rejects with a CanceledError (code ERR_CANCELED).
+ *
+ * With `apiUrl` set, it also sends every request for a *.twilio.com host to `apiUrl` instead, so
+ * the SDK talks to the simulator without patching globals.
  */
-class RedirectingRequestClient extends twilio.RequestClient {
+class BoundedRequestClient extends twilio.RequestClient {
   constructor(
-    private readonly apiUrl: URL,
     timeoutMs: number,
+    private readonly apiUrl: URL | undefined,
   ) {
     super({ timeout: timeoutMs });
+    this.axios.interceptors.request.use((config) => {
+      config.signal = AbortSignal.timeout(timeoutMs);
+      return config;
+    });
   }
 
   override request<TData>(options: RequestClient.RequestOptions<TData>) {
+    if (this.apiUrl === undefined) return super.request<TData>(options);
     return super.request<TData>({ ...options, uri: redirectUri(options.uri, this.apiUrl) });
   }
 }
@@ -62,10 +73,8 @@ export class TwilioProvider implements SmsProvider {
   private readonly client: twilio.Twilio;
 
   constructor(private readonly options: TwilioProviderOptions) {
-    const httpClient =
-      options.apiUrl === undefined
-        ? new twilio.RequestClient({ timeout: options.timeoutMs })
-        : new RedirectingRequestClient(new URL(options.apiUrl), options.timeoutMs);
+    const apiUrl = options.apiUrl === undefined ? undefined : new URL(options.apiUrl);
+    const httpClient = new BoundedRequestClient(options.timeoutMs, apiUrl);
     // autoRetry stays off because the failover chain, not the SDK, decides what happens after a 429.
     this.client = twilio(options.accountSid, options.authToken, { httpClient, autoRetry: false });
   }
@@ -91,9 +100,10 @@ export class TwilioProvider implements SmsProvider {
 }
 
 /**
- * Classifies what the Twilio SDK rejects with: a RestException or TwilioServiceException
- * (numeric `status` and `code`), or an axios error whose `code` is ECONNABORTED when the
- * request timeout fired, or a system error code such as ECONNREFUSED.
+ * Classifies what the Twilio SDK rejects with. That is a RestException or TwilioServiceException
+ * with numeric `status` and `code`, or an axios error. The axios error's `code` is ECONNABORTED
+ * when the axios timeout fired, ERR_CANCELED when BoundedRequestClient's AbortSignal fired, or a
+ * system error code such as ECONNREFUSED.
  */
 export function classifyTwilioError(error: unknown, timeoutMs: number): DeliveryError {
   const status = property(error, "status");
@@ -106,6 +116,8 @@ export function classifyTwilioError(error: unknown, timeoutMs: number): Delivery
   if (typeof code === "string") {
     // axios 1.x reports its own request timeout as ECONNABORTED and uses that code for nothing else.
     if (code === "ECONNABORTED") return timeoutFailure("twilio", timeoutMs);
+    // Only BoundedRequestClient's AbortSignal.timeout cancels Twilio requests.
+    if (code === "ERR_CANCELED") return timeoutFailure("twilio", timeoutMs);
     return deliveryFailure("twilio", classifyNetworkCode(code), { networkCode: code });
   }
   return deliveryFailure("twilio", "unknown", {});

@@ -1,5 +1,6 @@
 import { type DeliveryError, type DeliveryErrorClass, isGsm7 } from "@otpin/core";
 import { Vonage } from "@vonage/server-sdk";
+import { DEADLINE_EXCEEDED, withDeadline } from "./deadline.js";
 import { classifyHttpStatus, classifyNetworkCode, deliveryFailure, property, timeoutFailure } from "./delivery-failure.js";
 import type { SendResult, SmsMessage, SmsProvider } from "./types.js";
 
@@ -58,13 +59,20 @@ export class VonageProvider implements SmsProvider {
     if (!isGsm7(message.body)) params.type = "unicode" as NonNullable<SmsParams["type"]>;
     if (message.statusCallbackUrl !== undefined) params.callback = message.statusCallbackUrl;
 
-    let messageId: unknown;
+    const { timeoutMs } = this.options;
+    // The SDK's own timer aborts the fetch after timeoutMs, body included, which closes the socket.
+    // But when it fires while the body is being read, @vonage/server-client 1.20 catches the
+    // AbortError while decoding the body, so the send fails as if the response were malformed.
+    // The deadline, whose timer starts first, reports that case as a timeout.
+    let response: Awaited<ReturnType<Vonage["sms"]["send"]>> | typeof DEADLINE_EXCEEDED;
     try {
-      const response = await this.vonage.sms.send(params);
-      messageId = response.messages?.[0]?.messageId;
+      response = await withDeadline(timeoutMs, () => this.vonage.sms.send(params));
     } catch (error) {
-      throw classifyVonageError(error, this.options.timeoutMs);
+      throw classifyVonageError(error, timeoutMs);
     }
+    if (response === DEADLINE_EXCEEDED) throw timeoutFailure("vonage", timeoutMs);
+
+    const messageId: unknown = response.messages?.[0]?.messageId;
     if (typeof messageId !== "string" || messageId === "") {
       throw deliveryFailure("vonage", "unknown", { httpStatus: 200, providerCode: "missing_message_id" });
     }

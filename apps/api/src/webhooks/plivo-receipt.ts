@@ -13,7 +13,11 @@ const PLIVO_STATES: Readonly<Record<string, DeliveryState>> = {
   rejected: "undelivered",
 };
 
-/** Plivo message error codes in an `undelivered` or `failed` receipt, and what otpin does next. */
+/**
+ * Plivo message error codes in an `undelivered` or `failed` receipt, and what otpin does next.
+ * NOTE: these codes were not checked against Plivo's current error-code list; an unlisted code
+ * only records the state and triggers no re-send.
+ */
 export const PLIVO_RECEIPT_POLICY: Readonly<Record<string, ReceiptPolicy>> = {
   "20": "route", // network error
   "40": "route", // invalid source number

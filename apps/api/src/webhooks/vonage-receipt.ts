@@ -13,7 +13,11 @@ const VONAGE_STATES: Readonly<Record<string, DeliveryState>> = {
   expired: "undelivered",
 };
 
-/** Vonage DLR `err-code` values, and what otpin does next. */
+/**
+ * Vonage DLR `err-code` values, and what otpin does next. Meanings from Vonage's support article
+ * "Vonage SMS Delivery Error Codes and Descriptions". Codes 4 and 9 are the user's own block or
+ * opt-out, so they go to email and never to another SMS provider.
+ */
 export const VONAGE_RECEIPT_POLICY: Readonly<Record<string, ReceiptPolicy>> = {
   "5": "route", // portability error
   "8": "route", // network error
@@ -21,6 +25,8 @@ export const VONAGE_RECEIPT_POLICY: Readonly<Record<string, ReceiptPolicy>> = {
   "16": "route", // gateway quota exceeded
   "2": "handset", // absent subscriber, temporary
   "3": "handset", // absent subscriber, permanent
+  "4": "handset", // call barred by the user
+  "9": "handset", // the user asked not to receive messages from this service
   "7": "handset", // handset busy
   "12": "handset", // destination unreachable
 };
