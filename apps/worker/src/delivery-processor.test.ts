@@ -182,3 +182,21 @@ describe("delivery worker redelivery", () => {
     }
   });
 });
+
+describe("delivery processor after a crash", () => {
+  it("indexes the message id a crashed run left unindexed", async () => {
+    stack = await new TestStack({ withoutWorker: true }).start();
+    const job = await queuedJob(stack);
+    const store = new OtpStore(stack.redis, stack.prefix);
+    // The state a run leaves when it dies between recording the acceptance and the submission.
+    expect(await store.recordAcceptance(String(job.id), "twilio", "sms", "SMdeadbeef")).toBe(true);
+    const { processor } = processorFor(stack);
+
+    const result = await processor(job);
+
+    expect(result).toMatchObject({ status: "sent", duplicate: true });
+    expect(stack.simulator.requestCount()).toBe(0);
+    expect(await store.findByMessage("twilio", "SMdeadbeef")).toBe(String(job.id));
+    expect((await stack.view(String(job.id))).delivery).toMatchObject({ status: "submitted" });
+  });
+});

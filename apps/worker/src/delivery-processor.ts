@@ -86,6 +86,9 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
       // At-least-once redelivery: an earlier run already handed the code to a provider.
       log.info({ provider: acceptedBy }, "delivery already accepted, duplicate send suppressed");
       deps.observer?.duplicateSuppressed?.();
+      // An earlier run may have died after the acceptance but before indexing the message id.
+      const unindexed = redelivery ? undefined : await deps.store.getUnindexedAcceptance(otpId);
+      if (unindexed !== undefined) await deps.store.recordSubmission(otpId, unindexed.provider, unindexed.messageId, now());
       await deps.store.transition(otpId, "sent");
       return { status: "sent", provider: acceptedBy, duplicate: true };
     }
@@ -198,7 +201,7 @@ function ledgerFor(
       // HSETNX in both cases: a re-send is recorded apart from the first acceptance, so it happens once.
       const first = redelivery
         ? await store.recordRedeliveryAcceptance(otpId, provider)
-        : await store.recordAcceptance(otpId, provider, channel);
+        : await store.recordAcceptance(otpId, provider, channel, messageId);
       // The message id index lets a delivery receipt find this verification.
       // Receipts that arrived before it are applied in the same step.
       if (channel === "sms" && messageId !== undefined) {

@@ -55,7 +55,7 @@ async function waitForReceiptAnswer(stack: TestStack, provider: string, status: 
   }
 }
 
-describe("delivery receipts end to end (D2)", () => {
+describe("delivery receipts end to end", () => {
   const events: [string, string][] = [];
   let smtp: SmtpSink;
   let stack: TestStack;

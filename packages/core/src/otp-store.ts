@@ -436,10 +436,30 @@ export class OtpStore {
    * Records that a provider accepted the message. Returns false when an acceptance was already
    * recorded, which tells a redelivered job not to send again.
    */
-  async recordAcceptance(id: string, provider: string, channel: Channel): Promise<boolean> {
+  async recordAcceptance(id: string, provider: string, channel: Channel, messageId?: string): Promise<boolean> {
     const first = await this.redis.hsetnx(this.key(id), "acceptedProvider", provider);
-    if (first === 1) await this.redis.hset(this.key(id), "channel", channel);
+    if (first === 1) {
+      const fields: Record<string, string> = { channel };
+      if (messageId !== undefined) fields.acceptedMessageId = messageId;
+      await this.redis.hset(this.key(id), fields);
+    }
     return first === 1;
+  }
+
+  /**
+   * Returns the first acceptance's SMS message id when its submission (the message-id index that
+   * receipts need) was never recorded, for example because the worker died between the two writes.
+   */
+  async getUnindexedAcceptance(id: string): Promise<{ provider: string; messageId: string } | undefined> {
+    const [provider, channel, messageId, indexed] = await this.redis.hmget(
+      this.key(id),
+      "acceptedProvider",
+      "channel",
+      "acceptedMessageId",
+      "deliveryMessageId",
+    );
+    if (provider === null || channel !== "sms" || messageId === null || indexed !== null) return undefined;
+    return { provider, messageId };
   }
 
   async getAcceptance(id: string): Promise<string | undefined> {

@@ -57,7 +57,7 @@ function postTwilio(test: TestApi, params: Record<string, string>, signedUrl: st
 
 const TWILIO_URL = `${PUBLIC}/v1/webhooks/twilio`;
 
-describe("twilio status callbacks behind a proxy (S1)", () => {
+describe("twilio status callbacks behind a proxy", () => {
   it("applies a receipt signed for the public URL that arrives on the internal address", async () => {
     const test = await start();
     const id = await submitted(test, "twilio", "SM01");
@@ -135,7 +135,7 @@ describe("twilio status callbacks behind a proxy (S1)", () => {
   });
 });
 
-describe("receipt state (D2)", () => {
+describe("receipt state", () => {
   it("keeps the error code of an undelivered receipt and enqueues one re-send without twilio", async () => {
     const test = await start();
     const id = await submitted(test, "twilio", "SM10");

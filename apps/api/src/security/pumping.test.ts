@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { createTestApi, type TestApi } from "../test-support/test-api.js";
 import { EventRecorder } from "./event-recorder.js";
 
-// Case S2: 300 sends in 5 minutes from 3 client addresses to consecutive GB mobile numbers, never
+// SMS pumping: 300 sends in 5 minutes from 3 client addresses to consecutive GB mobile numbers, never
 // verified. (+447911... is Guernsey in libphonenumber, so the run uses +447400123001 onwards.)
 const CLIENT_IPS = ["198.51.100.10", "198.51.100.20", "198.51.100.30"];
 const SENDS = 300;
@@ -43,7 +43,7 @@ async function pump(target: TestApi): Promise<{ statuses: Record<number, number>
   return { statuses, retryAfterMissing };
 }
 
-describe("SMS pumping (S2)", () => {
+describe("SMS pumping", () => {
   test("with GB not allowed, refuses every send before enqueue", async () => {
     const events = new EventRecorder();
     api = await createTestApi({ ...DEFAULT_LIMITS, ALLOWED_COUNTRIES: "US,CA" }, { securityEvents: events });

@@ -35,7 +35,7 @@ function expectRefusal(response: Awaited<ReturnType<typeof send>>, limit: string
 }
 
 describe("send limits", () => {
-  test("refuses a resend within the cooldown and says when, then sends a second code (Q3)", async () => {
+  test("rejects a resend within the cooldown with Retry-After, then sends a second code", async () => {
     const target = await start({ RECIPIENT_COOLDOWN_SECONDS: "30" });
 
     expect((await send(target, { to: "+15005550006" })).statusCode).toBe(202);

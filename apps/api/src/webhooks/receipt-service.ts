@@ -39,9 +39,9 @@ export function redeliveryJobId(otpId: string): string {
 }
 
 /**
- * Applies signed delivery receipts to verification records, and runs the D2 policy: after an
- * `undelivered` receipt with a route or account error, re-send once through the next provider
- * with the same code; with a handset error, send the email fallback when the request had an address.
+ * Applies signed delivery receipts to verification records and acts on undelivered ones. After a
+ * route or account error, the code is re-sent once through the next provider, with the same code.
+ * After a handset error, it goes to the email fallback when the request had an address.
  */
 export class ReceiptService {
   constructor(private readonly options: ReceiptServiceOptions) {}
