@@ -458,7 +458,7 @@ export class OtpStore {
       "acceptedMessageId",
       "deliveryMessageId",
     );
-    if (provider === null || channel !== "sms" || messageId === null || indexed !== null) return undefined;
+    if (!provider || channel !== "sms" || !messageId || indexed) return undefined;
     return { provider, messageId };
   }
 
