@@ -1,9 +1,16 @@
-import { type ApiConfig, createLogger, createProducerConnection, deriveKeys, type Logger, OtpStore } from "@otpin/core";
+import {
+  type ApiConfig,
+  createLogger,
+  createProducerConnection,
+  deriveKeys,
+  type Logger,
+  OtpStore,
+  watchConnection,
+} from "@otpin/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { handleClientError } from "./client-error.js";
-import { watchConnection } from "./connection-watch.js";
 import { DeliveryQueue } from "./delivery-queue.js";
 import { handleFrameworkError, registerErrorHandling } from "./error-handler.js";
 import { createApiMetrics, metricsReceiptEvents, metricsSecurityEvents, registerApiMetrics } from "./metrics.js";

@@ -97,7 +97,7 @@ export class OtpService {
   async create(input: SendOtpBody, context: SendContext = { apiKeyName: "", clientIp: undefined }): Promise<CreatedOtp> {
     const { config, clock } = this.options;
     const phone = normalizePhone(input.to, input.country, config.PHONE_ALLOWED_TYPES);
-    const country = phone.country ?? input.country ?? null;
+    const country = phone.country ?? null;
 
     const id = newOtpId();
     const code = generateCode(config.OTP_LENGTH);

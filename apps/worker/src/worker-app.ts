@@ -6,6 +6,7 @@ import {
   type Logger,
   OtpStore,
   type WorkerConfig,
+  watchConnection,
 } from "@otpin/core";
 import { createEmailChannel, createSmsProviders } from "@otpin/providers";
 import type { Worker } from "bullmq";
@@ -41,6 +42,8 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
   const { config, logger } = options;
   const connection: Redis = createWorkerConnection(config.REDIS_URL);
   const storeConnection: Redis = createWorkerConnection(config.REDIS_URL);
+  // Logs each outage and recovery once, instead of ioredis printing every reconnect error.
+  const unwatch = [watchConnection(connection, logger), watchConnection(storeConnection, logger)];
   const telemetry = createWorkerTelemetry({
     registry: options.registry,
     logger,
@@ -66,6 +69,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     await telemetry.close();
     connection.disconnect();
     storeConnection.disconnect();
+    for (const stop of unwatch) stop();
     const address = { hostVariable: "HOST", portVariable: "METRICS_PORT", host: config.HOST, port: config.METRICS_PORT };
     const problem = describeListenError(error, address);
     throw problem === undefined ? error : new Error(problem, { cause: error });
@@ -112,6 +116,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       await new Promise<void>((resolve) => health.server.close(() => resolve()));
       await telemetry.close();
       await Promise.allSettled([connection.quit(), storeConnection.quit()]);
+      for (const stop of unwatch) stop();
     },
   };
 }

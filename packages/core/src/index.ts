@@ -1,5 +1,6 @@
 export * from "./codes.js";
 export * from "./config.js";
+export * from "./connection-watch.js";
 export * from "./delivery-error.js";
 export * from "./errors.js";
 export * from "./ids.js";

@@ -151,6 +151,8 @@ describe("delivery receipts", () => {
       calls[1]?.params ?? {},
     );
     expect(calls[1]?.headers["x-twilio-signature"]).toBe(expected);
+    // The receiver saw the call before the simulator read the response status.
+    await expect.poll(() => simulator.receipts()[1]?.httpStatus).toBe(204);
     expect(simulator.receipts()[1]).toMatchObject({
       signedUrl: callbackUrl,
       targetUrl: `${receiver.url}/v1/webhooks/twilio`,

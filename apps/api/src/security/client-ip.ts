@@ -7,12 +7,25 @@ import { isIP } from "node:net";
  * that is not an IP address.
  */
 export function clientIpBucket(address: string): string | undefined {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped?.[1] !== undefined) return isIP(mapped[1]) === 4 ? mapped[1] : undefined;
   const version = isIP(address);
   if (version === 4) return address;
   if (version !== 6) return undefined;
-  return `${expandIpv6(address).slice(0, 4).join(":")}::/64`;
+  const groups = expandIpv6(withHexIpv4Tail(address));
+  // IPv4-mapped in any spelling: ::ffff:192.0.2.1, ::ffff:c000:201, 0:0:0:0:0:ffff:192.0.2.1.
+  if (groups.slice(0, 5).every((group) => group === "0") && groups[5] === "ffff") {
+    const high = Number.parseInt(groups[6] ?? "", 16);
+    const low = Number.parseInt(groups[7] ?? "", 16);
+    return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+  }
+  return `${groups.slice(0, 4).join(":")}::/64`;
+}
+
+/** Rewrites an embedded IPv4 tail (`::ffff:192.0.2.1`) as its two hex groups (`::ffff:c000:201`). */
+function withHexIpv4Tail(address: string): string {
+  const match = /^(.*:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address.split("%")[0] ?? address);
+  if (match?.[1] === undefined || match[2] === undefined) return address;
+  const [a = 0, b = 0, c = 0, d = 0] = match[2].split(".").map(Number);
+  return `${match[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
 /** Expands an IPv6 address into its eight 16-bit groups, lower-case without leading zeros. */

@@ -79,7 +79,8 @@ export class SendGuard {
     const prefix = `${config.QUEUE_PREFIX}:limit`;
     const recipient = this.recipientHash(attempt.e164);
     const range = lookupHash(this.lookupKey, "range", attempt.e164.slice(0, -RANGE_SUFFIX_DIGITS));
-    const ipBucket = attempt.clientIp === undefined ? undefined : clientIpBucket(attempt.clientIp);
+    // A value that is not an address, such as a proxy's "unknown", shares one bucket instead of escaping the limit.
+    const ipBucket = attempt.clientIp === undefined ? undefined : (clientIpBucket(attempt.clientIp) ?? "unparseable");
     const windows: [LimitName, string | undefined, number, number][] = [
       ["recipient_cooldown", `recipient-cooldown:${recipient}`, 1, config.RECIPIENT_COOLDOWN_SECONDS * SECOND],
       ["recipient_hourly", `recipient-hourly:${recipient}`, config.RECIPIENT_HOURLY_LIMIT, HOUR],

@@ -50,6 +50,8 @@ export interface StackOptions {
   withoutWorker?: boolean;
   /** Keeps the API's default limits (and supersession) instead of STACK_LIMITS_OFF_ENV. */
   withLimits?: boolean;
+  /** Redis for the API, the worker and the stack's own connection; defaults to REDIS_URL. */
+  redisUrl?: string;
   /** Extra buildApi options, such as event hooks. */
   apiOptions?: Partial<Omit<BuildApiOptions, "config" | "logger">>;
 }
@@ -60,7 +62,8 @@ export interface StackOptions {
  */
 export class TestStack {
   readonly prefix = `test-${randomUUID()}`;
-  readonly redis = new Redis(TEST_REDIS_URL);
+  readonly redis: Redis;
+  readonly redisUrl: string;
   readonly queue: Queue;
   simulator!: Simulator;
   api!: FastifyInstance;
@@ -68,6 +71,10 @@ export class TestStack {
   private readonly logger: Logger;
 
   constructor(private readonly options: StackOptions = {}) {
+    this.redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+    this.redis = new Redis(this.redisUrl);
+    // Tests that stop Redis expect connection errors; without a listener ioredis prints each one.
+    this.redis.on("error", () => undefined);
     this.logger = options.logger ?? createLogger("test", "silent");
     this.queue = new Queue(DELIVERY_QUEUE, { connection: this.redis, prefix: this.prefix });
   }
@@ -108,7 +115,7 @@ export class TestStack {
   }
 
   private sharedEnv(): Record<string, string> {
-    return { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: this.prefix, OTP_SECRET: TEST_SECRET, APP_NAME: "Acme" };
+    return { REDIS_URL: this.redisUrl, QUEUE_PREFIX: this.prefix, OTP_SECRET: TEST_SECRET, APP_NAME: "Acme" };
   }
 
   async send(body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -1,5 +1,5 @@
-import type { Logger } from "@otpin/core";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 
 /**
  * Logs Redis connection loss and recovery once per transition, not once per reconnect attempt.
