@@ -7,8 +7,11 @@ import type { SecurityEvents } from "./security-events.js";
 
 /** How long a completed answer is replayed. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** How long a claim lasts while its request runs; a crashed request frees its key after this. */
-const PENDING_TTL_MS = 30_000;
+/**
+ * Shortest time a claim lasts while its request runs; a crashed request frees its key after it.
+ * The claim also outlasts the slowest create, which takes up to three Redis deadlines.
+ */
+const MIN_PENDING_TTL_MS = 30_000;
 const POLL_INTERVAL_MS = 20;
 
 const KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
@@ -70,7 +73,8 @@ export class IdempotencyStore {
   private claim(redisKey: string, bodyHash: string): Promise<[string, string?]> {
     return withRedisDeadline(this.timeoutMs, "checking the Idempotency-Key", async (signal) => {
       await waitForConnection(this.redis, signal);
-      return (await this.redis.eval(CLAIM_SCRIPT, 1, redisKey, bodyHash, String(PENDING_TTL_MS))) as [string, string?];
+      const pendingTtlMs = Math.max(MIN_PENDING_TTL_MS, 4 * this.timeoutMs);
+      return (await this.redis.eval(CLAIM_SCRIPT, 1, redisKey, bodyHash, String(pendingTtlMs))) as [string, string?];
     });
   }
 
