@@ -2,11 +2,11 @@ import { createHash, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { buildApi } from "@otpin/api";
 import { createLogger, loadApiConfig, loadWorkerConfig } from "@otpin/core";
+import { deleteKeys, dumpKeys } from "@otpin/core/testing";
 import { SIMULATOR_CREDENTIALS, type Simulator, startSimulator } from "@otpin/simulator";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteKeys, dumpKeys } from "./test-support/redis-scan.js";
 import { startWorkerApp, type WorkerApp } from "./worker-app.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

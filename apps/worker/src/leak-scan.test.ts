@@ -1,8 +1,8 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@otpin/core";
+import { dumpKeys } from "@otpin/core/testing";
 import { SIMULATOR_CREDENTIALS } from "@otpin/simulator";
 import { afterAll, describe, expect, it } from "vitest";
-import { dumpKeys } from "./test-support/redis-scan.js";
 import { type SmtpSink, startSmtpSink } from "./test-support/smtp-sink.js";
 import { STACK_API_KEY, TEST_SECRET, TestStack } from "./test-support/stack.js";
 

@@ -1,7 +1,7 @@
+import { dumpRedis } from "@otpin/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import { createTestApi, postJson, type TestApi } from "../test-support/test-api.js";
 import { EventRecorder } from "./event-recorder.js";
-import { dumpRedis } from "./redis-dump.js";
 
 let api: TestApi | undefined;
 let events: EventRecorder;

@@ -10,6 +10,7 @@ import {
   OtpStore,
   type PayloadCipher,
 } from "@otpin/core";
+import { deleteKeys } from "@otpin/core/testing";
 import { Queue } from "bullmq";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { Redis } from "ioredis";
@@ -115,16 +116,7 @@ export function withTestApiKey(app: FastifyInstance): FastifyInstance {
   return app;
 }
 
-/** Deletes every key matching `pattern`, with a bounded number of SCAN rounds. */
-export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = "0";
-  for (let round = 0; round < 10_000; round += 1) {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-    if (cursor === "0") return;
-  }
-}
+export { deleteKeys };
 
 /** Sends a JSON POST through fastify's inject. */
 export function postJson(app: FastifyInstance, url: string, body: unknown): Promise<LightMyRequestResponse> {

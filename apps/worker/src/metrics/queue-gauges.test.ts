@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { DELIVERY_QUEUE } from "@otpin/core";
+import { deleteKeys } from "@otpin/core/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, test } from "vitest";
-import { deleteKeys } from "../test-support/redis-scan.js";
 import { TEST_REDIS_URL } from "../test-support/stack.js";
 import { type QueueStatsSource, registerQueueGauges } from "./queue-gauges.js";
 

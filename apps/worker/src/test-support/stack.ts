@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type BuildApiOptions, buildApi } from "@otpin/api";
 import { createLogger, DELIVERY_QUEUE, type Logger, loadApiConfig, loadWorkerConfig } from "@otpin/core";
+import { deleteKeys } from "@otpin/core/testing";
 import { SIMULATOR_CREDENTIALS, type Simulator, startSimulator } from "@otpin/simulator";
 import { Queue } from "bullmq";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { Redis } from "ioredis";
 import { startWorkerApp, type WorkerApp, type WorkerAppOptions } from "../worker-app.js";
-import { deleteKeys } from "./redis-scan.js";
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const TEST_SECRET = "stack-test-secret-0123456789abcdef01234";
