@@ -153,9 +153,9 @@ async function main() {
   console.log(`   ${status.status} ${JSON.stringify(status.body)}`);
 
   console.log(`
-otpin is running on local defaults (Ctrl-C stops everything):
+otpin is running (Ctrl-C stops everything):
   API               ${apiUrl}   (POST /v1/otp, POST /v1/otp/:id/verify, GET /v1/otp/:id)
-  Worker health     ${workerUrl}/healthz
+  Worker            ${workerUrl}/healthz, ${workerUrl}/metrics
   Simulator inbox   ${simulatorUrl}/
   Redis             ${REDIS_URL}${redis ? " (private, started by the demo)" : ""}
   API key (this run)  ${API_KEY}

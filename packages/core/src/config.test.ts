@@ -116,3 +116,43 @@ describe("redactConfig", () => {
     expect(redacted).toEqual({ OTP_SECRET: "[redacted]", TWILIO_AUTH_TOKEN: "[redacted]", PORT: 3000 });
   });
 });
+
+describe("loadWorkerConfig cross-variable rules", () => {
+  it("lists missing credentials together with another invalid variable", () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({
+        OTP_SECRET: SECRET,
+        METRICS_PORT: "abc",
+        SMTP_URL: "smtp://127.0.0.1:25",
+        PROVIDER_TIMEOUT_MS: "20000",
+      }),
+    );
+    expect(Object.keys(problems).sort()).toEqual([
+      "EMAIL_FROM",
+      "METRICS_PORT",
+      "PROVIDER_TIMEOUT_MS",
+      "TWILIO_ACCOUNT_SID",
+      "TWILIO_AUTH_TOKEN",
+      "TWILIO_FROM",
+    ]);
+  });
+
+  it("skips a rule whose input is itself invalid", () => {
+    const problems = problemsOf(() => loadWorkerConfig({ OTP_SECRET: SECRET, SMS_PROVIDERS: "sinch" }));
+    expect(Object.keys(problems)).toEqual(["SMS_PROVIDERS"]);
+  });
+
+  it("names LOG_LEVEL with the allowed values", () => {
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          OTP_SECRET: SECRET,
+          LOG_LEVEL: "verbose",
+          TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
+          TWILIO_AUTH_TOKEN: "t",
+          TWILIO_FROM: "+1",
+        }),
+      ).LOG_LEVEL,
+    ).toMatch(/one of fatal, error/);
+  });
+});

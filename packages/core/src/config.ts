@@ -111,7 +111,11 @@ const publicBaseUrl = url(["http:", "https:"])
 /** Variables read by both the API and the worker. */
 const sharedShape = {
   DEMO_MODE: booleanFlag.default(false),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      message: "expected one of fatal, error, warn, info, debug, trace, silent",
+    })
+    .default("info"),
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z
     .string()
@@ -185,13 +189,19 @@ const countryAmounts = z.string().transform((value, context) => {
   return amounts;
 });
 
+/** One invalid or missing variable, with the fix. */
+interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
 const MISSING_API_KEYS =
   "missing: set name:sha256hex entries from `pnpm --filter @otpin/api mint-key <name>`, or set DEMO_MODE=true for a printed dev key";
 
 /** Reports missing API_KEYS outside demo mode, read from the raw variables like missingSecret. */
-function missingApiKeys(input: Record<string, string>): { variable: string; message: string } | undefined {
+function missingApiKeys(input: Record<string, string>): ConfigProblem[] {
   const demo = ["true", "1", "yes"].includes(input.DEMO_MODE ?? "");
-  return !demo && input.API_KEYS === undefined ? { variable: "API_KEYS", message: MISSING_API_KEYS } : undefined;
+  return !demo && input.API_KEYS === undefined ? [{ variable: "API_KEYS", message: MISSING_API_KEYS }] : [];
 }
 
 const MISSING_SECRET =
@@ -201,9 +211,9 @@ const MISSING_SECRET =
  * Reports a missing OTP_SECRET outside demo mode. It reads the raw variables rather than the
  * parsed config, so the problem is listed together with any other invalid variable.
  */
-function missingSecret(input: Record<string, string>): { variable: string; message: string } | undefined {
+function missingSecret(input: Record<string, string>): ConfigProblem[] {
   const demo = ["true", "1", "yes"].includes(input.DEMO_MODE ?? "");
-  return !demo && input.OTP_SECRET === undefined ? { variable: "OTP_SECRET", message: MISSING_SECRET } : undefined;
+  return !demo && input.OTP_SECRET === undefined ? [{ variable: "OTP_SECRET", message: MISSING_SECRET }] : [];
 }
 
 export const apiConfigSchema = z.object({
@@ -259,80 +269,93 @@ export const apiConfigSchema = z.object({
     .default("md5hash"),
 });
 
-export const workerConfigSchema = z
-  .object({
-    ...sharedShape,
-    HOST: z.string().min(1).default("127.0.0.1"),
-    METRICS_PORT: port.default(9091),
-    WORKER_CONCURRENCY: positiveInt(1, 1000).default(10),
-    WORKER_LOCK_DURATION_MS: positiveInt(1000, 600_000).default(30_000),
-    SHUTDOWN_TIMEOUT_MS: positiveInt(1000, 600_000).default(10_000),
-    JOB_RETENTION_COMPLETED_COUNT: positiveInt(0, 1_000_000).default(1000),
-    JOB_RETENTION_FAILED_COUNT: positiveInt(0, 1_000_000).default(5000),
-    JOB_RETENTION_SECONDS: positiveInt(60, 30 * 86_400).default(86_400),
-    SMS_PROVIDERS: providerList.default(["twilio"]),
-    SMS_ROUTES: smsRoutes.optional(),
-    PROVIDER_TIMEOUT_MS: positiveInt(100, 60_000).default(5000),
-    TWILIO_ACCOUNT_SID: z
-      .string()
-      .regex(/^AC[0-9a-fA-F]{32}$/, "expected AC followed by 32 hex characters")
-      .optional(),
-    TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
-    TWILIO_FROM: z.string().min(1).optional(),
-    TWILIO_API_URL: url(["http:", "https:"]).optional(),
-    PLIVO_AUTH_ID: z.string().min(1).optional(),
-    PLIVO_AUTH_TOKEN: z.string().min(1).optional(),
-    PLIVO_FROM: z.string().min(1).optional(),
-    PLIVO_API_URL: url(["http:", "https:"]).optional(),
-    VONAGE_API_KEY: z.string().min(1).optional(),
-    VONAGE_API_SECRET: z.string().min(1).optional(),
-    VONAGE_FROM: z.string().min(1).optional(),
-    VONAGE_API_URL: url(["http:", "https:"]).optional(),
-    BREAKER_TIMEOUT_MS: positiveInt(100, 120_000).default(10_000),
-    BREAKER_ERROR_THRESHOLD_PERCENT: positiveInt(1, 100).default(50),
-    BREAKER_VOLUME_THRESHOLD: positiveInt(1, 10_000).default(10),
-    BREAKER_RESET_TIMEOUT_MS: positiveInt(100, 3_600_000).default(30_000),
-    BREAKER_ROLLING_WINDOW_MS: positiveInt(1000, 3_600_000).default(60_000),
-    SMTP_URL: url(["smtp:", "smtps:"]).optional(),
-    EMAIL_FROM: z.string().min(3).optional(),
-    SMTP_TIMEOUT_MS: positiveInt(500, 60_000).default(5000),
-    // Delivery receipts: callback URLs are `${PUBLIC_BASE_URL}/v1/webhooks/{provider}`; unset means none are requested.
-    PUBLIC_BASE_URL: publicBaseUrl.optional(),
-  })
-  .superRefine((config, context) => {
-    const required: Record<SmsProviderName, (keyof typeof config)[]> = {
-      twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"],
-      plivo: ["PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_FROM"],
-      vonage: ["VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_FROM"],
-    };
-    const used = new Set<SmsProviderName>(config.SMS_PROVIDERS);
-    for (const order of Object.values(config.SMS_ROUTES ?? {})) for (const name of order) used.add(name);
-    for (const name of used) {
-      for (const variable of required[name]) {
-        if (config[variable] === undefined) {
-          context.addIssue({
-            code: "custom",
-            path: [variable],
-            message: `missing: required because ${name} is listed in SMS_PROVIDERS or SMS_ROUTES; set it or remove ${name}`,
-          });
-        }
+export const workerConfigSchema = z.object({
+  ...sharedShape,
+  HOST: z.string().min(1).default("127.0.0.1"),
+  METRICS_PORT: port.default(9091),
+  WORKER_CONCURRENCY: positiveInt(1, 1000).default(10),
+  WORKER_LOCK_DURATION_MS: positiveInt(1000, 600_000).default(30_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(1000, 600_000).default(10_000),
+  JOB_RETENTION_COMPLETED_COUNT: positiveInt(0, 1_000_000).default(1000),
+  JOB_RETENTION_FAILED_COUNT: positiveInt(0, 1_000_000).default(5000),
+  JOB_RETENTION_SECONDS: positiveInt(60, 30 * 86_400).default(86_400),
+  SMS_PROVIDERS: providerList.default(["twilio"]),
+  SMS_ROUTES: smsRoutes.optional(),
+  PROVIDER_TIMEOUT_MS: positiveInt(100, 60_000).default(5000),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, "expected AC followed by 32 hex characters")
+    .optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM: z.string().min(1).optional(),
+  TWILIO_API_URL: url(["http:", "https:"]).optional(),
+  PLIVO_AUTH_ID: z.string().min(1).optional(),
+  PLIVO_AUTH_TOKEN: z.string().min(1).optional(),
+  PLIVO_FROM: z.string().min(1).optional(),
+  PLIVO_API_URL: url(["http:", "https:"]).optional(),
+  VONAGE_API_KEY: z.string().min(1).optional(),
+  VONAGE_API_SECRET: z.string().min(1).optional(),
+  VONAGE_FROM: z.string().min(1).optional(),
+  VONAGE_API_URL: url(["http:", "https:"]).optional(),
+  BREAKER_TIMEOUT_MS: positiveInt(100, 120_000).default(10_000),
+  BREAKER_ERROR_THRESHOLD_PERCENT: positiveInt(1, 100).default(50),
+  BREAKER_VOLUME_THRESHOLD: positiveInt(1, 10_000).default(10),
+  BREAKER_RESET_TIMEOUT_MS: positiveInt(100, 3_600_000).default(30_000),
+  BREAKER_ROLLING_WINDOW_MS: positiveInt(1000, 3_600_000).default(60_000),
+  SMTP_URL: url(["smtp:", "smtps:"]).optional(),
+  EMAIL_FROM: z.string().min(3).optional(),
+  SMTP_TIMEOUT_MS: positiveInt(500, 60_000).default(5000),
+  // Delivery receipts: callback URLs are `${PUBLIC_BASE_URL}/v1/webhooks/{provider}`; unset means none are requested.
+  PUBLIC_BASE_URL: publicBaseUrl.optional(),
+});
+
+const WORKER_CREDENTIALS: Record<SmsProviderName, (keyof typeof workerConfigSchema.shape)[]> = {
+  twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"],
+  plivo: ["PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_FROM"],
+  vonage: ["VONAGE_API_KEY", "VONAGE_API_SECRET", "VONAGE_FROM"],
+};
+
+/**
+ * Checks the worker's rules that combine variables. Each variable is parsed on its own, so these
+ * problems are listed together with any other invalid variable; a rule whose inputs are invalid
+ * is skipped, since those inputs are reported already.
+ */
+function workerCrossFieldProblems(input: Record<string, string>): ConfigProblem[] {
+  const shape = workerConfigSchema.shape;
+  const read = <K extends keyof typeof shape>(name: K): z.output<(typeof shape)[K]> | undefined => {
+    const parsed = shape[name].safeParse(input[name]);
+    return parsed.success ? (parsed.data as z.output<(typeof shape)[K]>) : undefined;
+  };
+  const problems: ConfigProblem[] = [];
+
+  const used = new Set<SmsProviderName>(read("SMS_PROVIDERS") ?? []);
+  for (const order of Object.values(read("SMS_ROUTES") ?? {})) for (const name of order) used.add(name);
+  for (const name of used) {
+    for (const variable of WORKER_CREDENTIALS[name]) {
+      if (input[variable] === undefined) {
+        problems.push({
+          variable,
+          message: `missing: required because ${name} is listed in SMS_PROVIDERS or SMS_ROUTES; set it or remove ${name}`,
+        });
       }
     }
-    if (config.SMTP_URL !== undefined && config.EMAIL_FROM === undefined) {
-      context.addIssue({
-        code: "custom",
-        path: ["EMAIL_FROM"],
-        message: "missing: required when SMTP_URL is set; set a sender address such as otp@example.com",
-      });
-    }
-    if (config.PROVIDER_TIMEOUT_MS >= config.BREAKER_TIMEOUT_MS) {
-      context.addIssue({
-        code: "custom",
-        path: ["PROVIDER_TIMEOUT_MS"],
-        message: `must be shorter than BREAKER_TIMEOUT_MS (${config.BREAKER_TIMEOUT_MS}) so the provider's own timeout fires first`,
-      });
-    }
-  });
+  }
+  if (input.SMTP_URL !== undefined && input.EMAIL_FROM === undefined) {
+    problems.push({
+      variable: "EMAIL_FROM",
+      message: "missing: required when SMTP_URL is set; set a sender address such as otp@example.com",
+    });
+  }
+  const providerTimeout = read("PROVIDER_TIMEOUT_MS");
+  const breakerTimeout = read("BREAKER_TIMEOUT_MS");
+  if (providerTimeout !== undefined && breakerTimeout !== undefined && providerTimeout >= breakerTimeout) {
+    problems.push({
+      variable: "PROVIDER_TIMEOUT_MS",
+      message: `must be shorter than BREAKER_TIMEOUT_MS (${breakerTimeout}) so the provider's own timeout fires first`,
+    });
+  }
+  return problems;
+}
 
 export type ApiConfig = Readonly<z.output<typeof apiConfigSchema>> & { readonly OTP_SECRET: string };
 export type WorkerConfig = Readonly<z.output<typeof workerConfigSchema>> & { readonly OTP_SECRET: string };
@@ -353,20 +376,20 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
 function parseWith<S extends z.ZodType>(
   schema: S,
   env: Record<string, string | undefined>,
-  startChecks: ((input: Record<string, string>) => { variable: string; message: string } | undefined)[] = [missingSecret],
+  rawChecks: ((input: Record<string, string>) => ConfigProblem[])[] = [missingSecret],
 ): z.output<S> {
   // Treat empty variables as unset, as shells and compose files often export `NAME=`.
   const input = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""),
   );
   const result = schema.safeParse(input);
-  const startProblems = startChecks.map((check) => check(input)).filter((problem) => problem !== undefined);
-  if (!result.success || startProblems.length > 0) {
+  const rawProblems = rawChecks.flatMap((check) => check(input));
+  if (!result.success || rawProblems.length > 0) {
     const problems = (result.success ? [] : result.error.issues).map((issue) => ({
       variable: String(issue.path[0] ?? "config"),
       message: issue.message,
     }));
-    problems.unshift(...startProblems);
+    problems.unshift(...rawProblems);
     const lines = problems.map((problem) => `  ${problem.variable}: ${problem.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`, problems);
   }
@@ -382,7 +405,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
 
 /** Parses the worker's environment once at start; throws ConfigError naming each bad variable. */
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
-  return parseWith(workerConfigSchema, env) as WorkerConfig;
+  return parseWith(workerConfigSchema, env, [missingSecret, workerCrossFieldProblems]) as WorkerConfig;
 }
 
 /** Returns the config with secret values replaced, for the start-up log line. */

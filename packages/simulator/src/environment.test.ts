@@ -30,4 +30,14 @@ describe("startFromEnvironment", () => {
       InvalidBehaviourError,
     );
   });
+
+  it("names SIMULATOR_PORT when the port is taken", async () => {
+    const first = await startFromEnvironment({ SIMULATOR_PORT: "0" });
+    try {
+      const port = new URL(first.url).port;
+      await expect(startFromEnvironment({ SIMULATOR_PORT: port })).rejects.toThrow(`SIMULATOR_PORT=${port} is already in use`);
+    } finally {
+      await first.close();
+    }
+  });
 });

@@ -23,10 +23,25 @@ function readPort(value: string | undefined): number {
  */
 export async function startFromEnvironment(env: NodeJS.ProcessEnv, logger?: SimulatorLogger): Promise<Simulator> {
   const script = env.SIMULATOR_SCRIPT;
-  return startSimulator({
-    host: env.HOST || "127.0.0.1",
-    port: readPort(env.SIMULATOR_PORT),
-    behaviour: script === undefined || script === "" ? {} : parseBehaviourScript(script),
-    ...(logger === undefined ? {} : { logger }),
-  });
+  const host = env.HOST || "127.0.0.1";
+  const port = readPort(env.SIMULATOR_PORT);
+  try {
+    return await startSimulator({
+      host,
+      port,
+      behaviour: script === undefined || script === "" ? {} : parseBehaviourScript(script),
+      ...(logger === undefined ? {} : { logger }),
+    });
+  } catch (error) {
+    const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+    if (code === "EADDRINUSE") {
+      throw new Error(`SIMULATOR_PORT=${port} is already in use on ${host}; stop the other process or choose a free port`, {
+        cause: error,
+      });
+    }
+    if (code === "ENOTFOUND" || code === "EADDRNOTAVAIL") {
+      throw new Error(`HOST=${host} is not an address of this machine; use 127.0.0.1`, { cause: error });
+    }
+    throw error;
+  }
 }

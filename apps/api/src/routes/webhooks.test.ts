@@ -155,6 +155,17 @@ describe("receipt state", () => {
     ]);
   });
 
+  it("counts an interim sent receipt as ignored", async () => {
+    const test = await start();
+    const id = await submitted(test, "twilio", "SM12");
+
+    const response = await postTwilio(test, { MessageSid: "SM12", MessageStatus: "sent" }, TWILIO_URL);
+
+    expect(response.statusCode).toBe(200);
+    expect(await delivery(test, id)).toMatchObject({ status: "submitted" });
+    expect(events).toEqual([["twilio", "ignored"]]);
+  });
+
   it("asks for the email fallback after a handset error", async () => {
     const test = await start();
     const id = await submitted(test, "twilio", "SM11");

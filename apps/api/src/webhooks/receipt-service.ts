@@ -1,4 +1,4 @@
-import type { DeliveryJobData, Logger, OtpStore } from "@otpin/core";
+import type { DeliveryJobData, DeliveryState, Logger, OtpStore, ReceiptResult } from "@otpin/core";
 import type { Redis } from "ioredis";
 import type { DeliveryQueue } from "../delivery-queue.js";
 import { waitForConnection, withRedisDeadline } from "../redis-guard.js";
@@ -98,7 +98,7 @@ export class ReceiptService {
   private async apply(provider: ReceiptProvider, otpId: string, receipt: ParsedReceipt): Promise<ReceiptHandling> {
     const { store, logger, clock } = this.options;
     const result = await store.applyReceipt(otpId, { provider: provider.name, ...receipt, at: clock() });
-    const outcome: ReceiptOutcome = result === "applied" ? receipt.state : result === "missing" ? "unknown_message" : result;
+    const outcome = receiptOutcome(receipt.state, result);
     logger.info(
       {
         otpId,
@@ -144,4 +144,15 @@ export class ReceiptService {
     }
     return { httpStatus, outcome };
   }
+}
+
+/**
+ * Maps a store result to the metric outcome. An interim receipt (`sent`, `queued`, `buffered`)
+ * that finds the message already `submitted` is `ignored`, like the README says, not a duplicate.
+ */
+function receiptOutcome(state: DeliveryState, result: ReceiptResult): ReceiptOutcome {
+  if (result === "applied") return state;
+  if (result === "missing") return "unknown_message";
+  if (result === "duplicate" && state === "submitted") return "ignored";
+  return result;
 }
