@@ -1,12 +1,10 @@
 // The chain against the real provider adapters (official SDKs) and the real SMTP channel,
 // pointed at the provider simulator and an smtp-server on 127.0.0.1.
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
 import { loadWorkerConfig, renderEmail, renderSms, type WorkerConfig } from "@otpin/core";
 import { createEmailChannel, createSmsProviders, type EmailChannel } from "@otpin/providers";
 import { SIMULATOR_CREDENTIALS, type Simulator, startSimulator } from "@otpin/simulator";
-import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type SmtpSink, startSmtpSink } from "../test-support/smtp-sink.js";
 import { createDeliveryChain, type DeliveryChain, type DeliveryRequest } from "./delivery-chain.js";
 import type { ProviderBreakers } from "./provider-breakers.js";
 import { captureLogger, MemoryLedger, RecordingObserver } from "./test-fakes.js";
@@ -17,9 +15,7 @@ const INVALID_NUMBER = "+15005550001";
 const EMAIL_ADDRESS = "user@example.com";
 
 let simulator: Simulator;
-let smtp: SMTPServer;
-let smtpPort: number;
-const mails: { to: string[]; raw: string }[] = [];
+let smtp: SmtpSink;
 
 let email: EmailChannel | undefined;
 let breakers: ProviderBreakers;
@@ -44,7 +40,7 @@ function workerConfig(): WorkerConfig {
     VONAGE_API_SECRET: SIMULATOR_CREDENTIALS.vonage.apiSecret,
     VONAGE_FROM: "otpin",
     VONAGE_API_URL: simulator.url,
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    SMTP_URL: smtp.url,
     EMAIL_FROM: "otp@example.com",
     SMTP_TIMEOUT_MS: "2000",
   });
@@ -58,30 +54,12 @@ function request(to: string, withEmail = false): DeliveryRequest {
 
 beforeAll(async () => {
   simulator = await startSimulator();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((recipient) => recipient.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
-        });
-        callback();
-      });
-    },
-  });
-  smtp.listen(0, "127.0.0.1");
-  await once(smtp.server, "listening");
-  smtpPort = (smtp.server.address() as AddressInfo).port;
+  smtp = await startSmtpSink();
 });
 
 afterAll(async () => {
   await simulator.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 });
 
 beforeEach(() => {
@@ -144,8 +122,8 @@ describe("DeliveryChain with real adapters", () => {
     ]);
     expect(simulator.requestCount("plivo")).toBe(0);
     expect(simulator.requestCount("vonage")).toBe(0);
-    expect(mails.at(-1)?.to).toEqual([EMAIL_ADDRESS]);
-    expect(mails.at(-1)?.raw).toContain(CODE);
+    expect(smtp.received.at(-1)?.to).toEqual([EMAIL_ADDRESS]);
+    expect(smtp.received.at(-1)?.raw).toContain(CODE);
   });
 
   it("fails not retryable on an invalid number without email", async () => {
