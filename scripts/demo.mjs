@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Quick start: installs what is missing, builds, starts Redis (when none answers), the provider
+// Quick start: installs what is missing, builds, starts Redis (when none responds), the provider
 // simulator, the API and the worker on local defaults, sends one OTP to a sample number, shows the
 // SMS the simulator received and the verify result, then keeps the stack up until Ctrl-C.
 import { spawn } from "node:child_process";

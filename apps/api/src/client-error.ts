@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { errorBody } from "./error-handler.js";
 
 /**
- * Answers requests that Node's HTTP parser rejects (malformed request line or headers, headers
+ * Responds to requests that Node's HTTP parser rejects (malformed request line or headers, headers
  * over the size limit) in the API's error shape. They never reach fastify's routes or error handler.
  */
 export function handleClientError(error: Error, socket: Socket): void {

@@ -128,7 +128,7 @@ export function registerApiMetrics(app: FastifyInstance, metrics: ApiMetrics): v
     metrics.requests.inc({ channel: SEND_CHANNEL, result: requestResult(reply.statusCode) });
   });
 
-  // onSend receives the serialized body, which tells a valid code from a wrong one.
+  // onSend receives the serialized body, which distinguishes a valid code from a wrong one.
   app.addHook("onSend", async (request, reply, payload) => {
     if (request.method === "POST" && request.routeOptions.url === VERIFY_ROUTE) {
       metrics.verifications.inc({ result: verificationResult(reply.statusCode, payload) });

@@ -104,7 +104,7 @@ describe("end to end through the real twilio sdk", () => {
     expect(again.status).toBe(409);
     expect((again.body.error as Record<string, unknown>).code).toBe("OTP_ERR_ALREADY_VERIFIED");
 
-    // Nothing in Redis under this deployment's prefix holds the code or the full number.
+    // Nothing in Redis under this deployment's prefix contains the code or the full number.
     const dump = await dumpKeys(redis, `${prefix}:*`);
     expect(dump.size).toBeGreaterThan(0);
     // Digit boundaries keep a timestamp that happens to contain the six digits from matching.

@@ -317,8 +317,8 @@ const WORKER_CREDENTIALS: Record<SmsProviderName, (keyof typeof workerConfigSche
 
 /**
  * Checks the worker's rules that combine variables. Each variable is parsed on its own, so these
- * problems are listed together with any other invalid variable; a rule whose inputs are invalid
- * is skipped, since those inputs are reported already.
+ * problems are listed together with any other invalid variable. A rule whose inputs are invalid
+ * is skipped, because those inputs are reported already.
  */
 function workerCrossFieldProblems(input: Record<string, string>): ConfigProblem[] {
   const shape = workerConfigSchema.shape;

@@ -25,11 +25,11 @@ export interface DeliveryErrorDetails extends OtpErrorOptions {
   provider: string;
   /** The provider's own error code or status, when it gave one. */
   providerCode?: string | undefined;
-  /** HTTP status of the provider's answer, when there was one. */
+  /** HTTP status of the provider's response, when there was one. */
   httpStatus?: number | undefined;
   /**
    * Overrides whether this failure counts against the provider's circuit breaker, for codes whose
-   * class alone says too little (an account-wide restriction reported as `not_permitted`).
+   * class alone does not decide it (an account-wide restriction reported as `not_permitted`).
    */
   countsAgainstBreaker?: boolean | undefined;
 }
@@ -68,8 +68,8 @@ export class DeliveryError extends OtpError {
 }
 
 /**
- * Whether an error class says the provider itself is failing. Recipient errors and
- * `not_permitted` (one destination blocked for this account) say nothing about its health.
+ * Whether an error class means the provider itself is failing. Recipient errors and
+ * `not_permitted` (one destination blocked for this account) reveal nothing about its health.
  */
 export function isBreakerFailure(errorClass: DeliveryErrorClass): boolean {
   return !RECIPIENT_ERROR_CLASSES.has(errorClass) && errorClass !== "not_permitted";

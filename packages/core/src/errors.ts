@@ -1,6 +1,6 @@
 /**
  * Typed errors shared by the API and the worker. Each class carries a stable `OTP_ERR_*` code,
- * the HTTP status the API answers with, and whether retrying the same operation can succeed.
+ * the HTTP status of the API's response, and whether retrying the same operation can succeed.
  * Callers decide by class or `code`, never by message text.
  */
 export type OtpErrorCode =
@@ -96,7 +96,7 @@ export class NotDeliveredError extends OtpError {
   readonly retryable = false;
 }
 
-/** A dependency (Redis) did not answer in time; the request was not accepted. */
+/** A dependency (Redis) did not respond in time; the request was not accepted. */
 export class UnavailableError extends OtpError {
   readonly code = "OTP_ERR_UNAVAILABLE";
   readonly httpStatus = 503;
@@ -132,7 +132,7 @@ export class IdempotencyConflictError extends OtpError {
   readonly retryable = false;
 }
 
-/** A request with the same Idempotency-Key is still running; retrying shortly replays its answer. */
+/** A request with the same Idempotency-Key is still running; retrying shortly replays its response. */
 export class IdempotencyInProgressError extends OtpError {
   readonly code = "OTP_ERR_IDEMPOTENCY_IN_PROGRESS";
   readonly httpStatus = 409;

@@ -29,7 +29,7 @@ export interface DeliveryAttempt {
 
 /**
  * Carrier verdict on the SMS, from delivery receipts. `submitted` from the provider's acceptance
- * until a receipt says `delivered` or `undelivered`. Separate from `status`, which it never changes.
+ * until a receipt reports `delivered` or `undelivered`. Separate from `status`, which it never changes.
  */
 export const DELIVERY_STATES = ["submitted", "delivered", "undelivered"] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
@@ -331,7 +331,7 @@ export class OtpStore {
 
   /**
    * Records that a provider accepted the message. Returns false when an acceptance was already
-   * recorded, which tells a redelivered job not to send again.
+   * recorded, so a redelivered job does not send again.
    */
   async recordAcceptance(id: string, provider: string, channel: Channel, messageId?: string): Promise<boolean> {
     const first = await this.redis.hsetnx(this.key(id), "acceptedProvider", provider);

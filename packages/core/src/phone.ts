@@ -4,7 +4,7 @@ import { ValidationError } from "./errors.js";
 export interface NormalizedPhone {
   /** The number in E.164, the only form stored or passed to a provider. */
   e164: string;
-  /** ISO 3166 alpha-2 country of the number, when the metadata knows it. */
+  /** ISO 3166 alpha-2 country of the number, when the metadata contains it. */
   country: string | undefined;
   /** libphonenumber-js number type, or UNKNOWN. */
   type: string;

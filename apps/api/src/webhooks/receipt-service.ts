@@ -27,7 +27,7 @@ export interface ReceiptServiceOptions {
  */
 export const HELD_RECEIPT_TTL_MS = 300_000;
 
-/** Result of one webhook call: the HTTP status to answer and what happened. */
+/** Result of one webhook call: the HTTP status of the response and what happened. */
 export interface ReceiptHandling {
   httpStatus: 200 | 403;
   outcome: ReceiptOutcome;
@@ -47,7 +47,7 @@ export class ReceiptService {
   constructor(private readonly options: ReceiptServiceOptions) {}
 
   /**
-   * @throws what Redis or the queue throws, so the caller answers 5xx and the provider retries;
+   * @throws what Redis or the queue throws, so the caller responds with 5xx and the provider retries;
    *   the retry is then a duplicate receipt that enqueues the same follow-up job id again.
    */
   async handle(provider: ReceiptProvider, request: WebhookRequest): Promise<ReceiptHandling> {
@@ -148,7 +148,7 @@ export class ReceiptService {
 
 /**
  * Maps a store result to the metric outcome. An interim receipt (`sent`, `queued`, `buffered`)
- * that finds the message already `submitted` is `ignored`, like the README says, not a duplicate.
+ * that finds the message already `submitted` is `ignored`, as the README documents, not a duplicate.
  */
 function receiptOutcome(state: DeliveryState, result: ReceiptResult): ReceiptOutcome {
   if (result === "applied") return state;
