@@ -36,6 +36,15 @@ function seriesLines(text: string): string[] {
   return text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
 }
 
+/**
+ * Series of otpin's own metrics. Node's default metrics gain series when the runtime changes,
+ * for example a histogram per garbage collection kind the first time that kind runs, so a
+ * count over every line fails on GC timing rather than on label cardinality.
+ */
+function otpinSeries(text: string): string[] {
+  return seriesLines(text).filter((line) => line.startsWith("otp_"));
+}
+
 function labelValues(text: string): string[] {
   return [...text.matchAll(/="((?:[^"\\]|\\.)*)"/g)].map((match) => match[1] ?? "");
 }
@@ -120,11 +129,12 @@ describe("API metrics", () => {
     };
 
     await sendBatch(0);
-    const afterFirst = seriesLines(await scrape(api.app)).length;
+    const afterFirst = otpinSeries(await scrape(api.app)).length;
     await sendBatch(100);
     const text = await scrape(api.app);
 
-    expect(seriesLines(text).length).toBe(afterFirst);
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(otpinSeries(text).length).toBe(afterFirst);
     expect(sample(text, 'otp_requests_total{channel="sms",result="accepted"}')).toBe(100);
     expect(sample(text, 'otp_requests_total{channel="sms",result="invalid"}')).toBe(100);
     expect(labelValues(text).filter((value) => PHONE_LIKE.test(value))).toEqual([]);
