@@ -147,6 +147,47 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
   };
 }
 
+/** Reason BullMQ gives a job that stalled more often than `maxStalledCount` allows. */
+const STALL_LIMIT_REASON = "job stalled more than allowable limit";
+
+/**
+ * Brings the record in line with a job BullMQ failed for good without the processor deciding the
+ * outcome: a job whose workers stopped mid-job more often than `maxStalledCount` allows, which
+ * BullMQ fails without running it, or an unexpected error on the last attempt. Without this
+ * `GET /v1/otp/:id` would read "queued" or "sending" until the code expired. A job that had
+ * already reached a provider is marked sent, since the code went out.
+ */
+export function createFailedJobRecorder(
+  deps: Pick<ProcessorDeps, "store" | "logger" | "observer" | "now">,
+): (job: Job, error: Error) => Promise<void> {
+  const now = deps.now ?? Date.now;
+  return async (job, error) => {
+    // BullMQ sets finishedOn only when the job moves to failed, not when it schedules a retry.
+    if (job.finishedOn === undefined) return;
+    const parsed = deliveryJobDataSchema.safeParse(job.data);
+    if (!parsed.success) return;
+    const { otpId } = parsed.data;
+    const record = await deps.store.get(otpId, now());
+    if (record === undefined || (record.status !== "queued" && record.status !== "sending")) return;
+
+    const log = deps.logger.child({ otpId, jobId: job.id });
+    const acceptedBy = await deps.store.getAcceptance(otpId);
+    if (acceptedBy !== undefined) {
+      await deps.store.transition(otpId, "sent", { reason: "" });
+      log.warn({ provider: acceptedBy }, "failed job had reached a provider, verification marked sent");
+      return;
+    }
+    const reason =
+      error.message === STALL_LIMIT_REASON
+        ? "worker: the delivery job stopped mid-run on more than two workers (crashes or kills), so it was not run again"
+        : "worker: the last delivery attempt ended on an internal error; the worker log has the details for this job";
+    if (await deps.store.transition(otpId, "failed", { reason })) {
+      deps.observer?.jobCompleted?.("failed");
+      log.warn({ reason }, "verification marked failed after its job failed");
+    }
+  };
+}
+
 function parseJobData(job: Job): DeliveryJobData {
   const parsed = deliveryJobDataSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`job ${job.id} has malformed data`);

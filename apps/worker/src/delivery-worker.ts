@@ -18,6 +18,8 @@ export interface DeliveryWorkerOptions {
   logger: Logger;
   /** Overrides BullMQ's stalled-job check interval; tests shorten it. */
   stalledIntervalMs?: number;
+  /** Called for each failed attempt, after BullMQ has either scheduled a retry or failed the job. */
+  onFailed?: (job: import("bullmq").Job, error: Error) => Promise<void>;
 }
 
 /** Starts the BullMQ worker for delivery jobs, with retention bounded by age and count. */
@@ -41,6 +43,11 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker {
   worker.on("failed", (job, error) => {
     // Reasons are built from error classes and provider codes only, so they are safe to log.
     logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message }, "delivery job failed");
+    if (job !== undefined && options.onFailed !== undefined) {
+      options.onFailed(job, error).catch((err: unknown) => {
+        logger.error({ err, jobId: job.id }, "could not record the outcome of a failed delivery job");
+      });
+    }
   });
   worker.on("stalled", (jobId) => logger.warn({ jobId }, "delivery job stalled, it will run again"));
   worker.on("error", (error) => logger.error({ err: error }, "delivery worker error"));

@@ -1,4 +1,4 @@
-import { DELIVERY_QUEUE } from "@otpin/core";
+import { DELIVERY_QUEUE, OtpStore } from "@otpin/core";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -43,5 +43,69 @@ describe("a job whose worker died", () => {
     const view = await stack.waitForStatus(id, ["sent", "failed"], 12_000);
     expect(view.status).toBe("sent");
     expect(Date.now() - started).toBeLessThan(12_000);
+  });
+});
+
+/**
+ * Plays three workers that each take the job and die holding it. With maxStalledCount 2, as
+ * delivery-worker.ts sets it, BullMQ then fails the job the next time any worker fetches it,
+ * without running the processor.
+ */
+async function stallThreeTimes(testStack: TestStack, id: string): Promise<void> {
+  deadConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  deadWorker = new Worker(DELIVERY_QUEUE, undefined, {
+    connection: deadConnection,
+    prefix: testStack.prefix,
+    autorun: false,
+    lockDuration: 300,
+    stalledInterval: 100,
+    maxStalledCount: 2,
+  });
+  // This worker's stalled checker returns each dead-held job to waiting once its lock expires.
+  await deadWorker.startStalledCheckTimer();
+  for (let stall = 1; stall <= 3; stall += 1) {
+    const taken = await deadWorker.getNextJob(`dead-worker-${stall}`, { block: false });
+    expect(taken?.id).toBe(id);
+    const deadline = Date.now() + 5000;
+    while ((await testStack.queue.getJobState(id)) !== "waiting") {
+      if (Date.now() > deadline) throw new Error(`job ${id} was not returned to waiting after stall ${stall}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  await deadWorker.close(true);
+}
+
+describe("a job that stalls more often than the limit", () => {
+  it("ends failed with a reason, not queued until it expires", { timeout: 30_000 }, async () => {
+    stack = await new TestStack({ withoutWorker: true }).start();
+    const sent = await stack.send({ to: "+15005550006" });
+    expect(sent.status).toBe(202);
+    const id = String(sent.body.id);
+
+    await stallThreeTimes(stack, id);
+    await stack.startWorker();
+
+    const view = await stack.waitForStatus(id, ["sent", "failed"], 10_000);
+    expect(view.status).toBe("failed");
+    expect(String(view.reason)).toContain("stopped mid-run on more than two workers");
+    expect(await stack.queue.getJobState(id)).toBe("failed");
+    expect(stack.simulator.requestCount()).toBe(0);
+  });
+
+  it("ends sent when an earlier run had handed the code to a provider", { timeout: 30_000 }, async () => {
+    stack = await new TestStack({ withoutWorker: true }).start();
+    const sent = await stack.send({ to: "+15005550006" });
+    expect(sent.status).toBe(202);
+    const id = String(sent.body.id);
+    // The first dead worker got the provider's acceptance on record, then died before finishing.
+    await new OtpStore(stack.redis, stack.prefix).recordAcceptance(id, "twilio", "sms", `SM${"0".repeat(32)}`);
+
+    await stallThreeTimes(stack, id);
+    await stack.startWorker();
+
+    const view = await stack.waitForStatus(id, ["sent", "failed"], 10_000);
+    expect(view.status).toBe("sent");
+    expect(view.reason).toBeUndefined();
+    expect(stack.simulator.requestCount()).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { createDeliveryChain, type DeliveryObserver, type ProviderBreakers } from "./delivery/index.js";
-import { createDeliveryProcessor, type ProcessorObserver } from "./delivery-processor.js";
+import { createDeliveryProcessor, createFailedJobRecorder, type ProcessorObserver } from "./delivery-processor.js";
 import { closeWorkerGracefully, startDeliveryWorker } from "./delivery-worker.js";
 import { startHealthServer } from "./health-server.js";
 import { createWorkerTelemetry } from "./metrics/index.js";
@@ -93,12 +93,20 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     ttlSeconds: config.OTP_TTL_SECONDS,
     observer,
   });
+  const recordFailedJob = createFailedJobRecorder({ store, logger, observer });
+  // Recordings still running at shutdown finish before the store's connection closes.
+  const recording = new Set<Promise<void>>();
   const started = startDeliveryWorker({
     config,
     connection,
     processor,
     logger,
     stalledIntervalMs: options.stalledIntervalMs,
+    onFailed(job, error) {
+      const pending = recordFailedJob(job, error).finally(() => recording.delete(pending));
+      recording.add(pending);
+      return pending;
+    },
   });
   worker = started;
 
@@ -111,6 +119,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       if (closing) return;
       closing = true;
       await closeWorkerGracefully(started, config.SHUTDOWN_TIMEOUT_MS, logger);
+      await Promise.allSettled(recording);
       breakers.shutdown();
       await email?.close();
       await new Promise<void>((resolve) => health.server.close(() => resolve()));
