@@ -199,4 +199,26 @@ describe("delivery processor after a crash", () => {
     expect(await store.findByMessage("twilio", "SMdeadbeef")).toBe(String(job.id));
     expect((await stack.view(String(job.id))).delivery).toMatchObject({ status: "submitted" });
   });
+
+  it("enqueues the re-send a receipt held during the crash calls for", async () => {
+    stack = await new TestStack({ withoutWorker: true }).start();
+    const job = await queuedJob(stack);
+    const store = new OtpStore(stack.redis, stack.prefix);
+    expect(await store.recordAcceptance(String(job.id), "twilio", "sms", "SMfeedface")).toBe(true);
+    // Twilio reported the message undelivered (a route error) before any run indexed it.
+    const heldFor = await store.holdReceipt(
+      "twilio",
+      { messageId: "SMfeedface", state: "undelivered", errorCode: "30034", at: Date.now(), policy: "route" },
+      60_000,
+    );
+    expect(heldFor).toBeUndefined();
+    const { processor } = processorFor(stack);
+
+    expect(await processor(job)).toMatchObject({ status: "sent", duplicate: true });
+
+    expect(stack.simulator.requestCount()).toBe(0);
+    expect((await stack.view(String(job.id))).delivery).toMatchObject({ status: "undelivered", errorCode: "30034" });
+    const followUp = await stack.queue.getJob(`${job.id}-redeliver`);
+    expect(followUp?.data).toMatchObject({ otpId: job.id, redelivery: { exclude: ["twilio"], emailOnly: false } });
+  });
 });

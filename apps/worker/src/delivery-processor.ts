@@ -87,8 +87,14 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
       log.info({ provider: acceptedBy }, "delivery already accepted, duplicate send suppressed");
       deps.observer?.duplicateSuppressed?.();
       // An earlier run may have died after the acceptance but before indexing the message id.
+      // Receipts held meanwhile call for the same re-send as they would have in that run.
       const unindexed = redelivery ? undefined : await deps.store.getUnindexedAcceptance(otpId);
-      if (unindexed !== undefined) await deps.store.recordSubmission(otpId, unindexed.provider, unindexed.messageId, now());
+      if (unindexed !== undefined) {
+        const { provider, messageId } = unindexed;
+        const { heldReceipts } = await deps.store.recordSubmission(otpId, provider, messageId, now());
+        const held = redeliveryForHeldReceipts(provider, heldReceipts);
+        if (held !== undefined) await addHeldFollowUp(deps, job, { ...data, redelivery: held }, log);
+      }
       await deps.store.transition(otpId, "sent");
       return { status: "sent", provider: acceptedBy, duplicate: true };
     }
