@@ -23,6 +23,7 @@ import { resolveApiKeys } from "./security/api-keys.js";
 import { registerApiKeyAuth } from "./security/auth.js";
 import { trustProxyOption } from "./security/client-ip.js";
 import { IdempotencyStore } from "./security/idempotency.js";
+import { redisClock } from "./security/rate-limiter.js";
 import type { SecurityEvents } from "./security/security-events.js";
 import { SendGuard } from "./security/send-guard.js";
 import type { ReceiptEvents } from "./webhooks/receipt-events.js";
@@ -39,6 +40,11 @@ export interface BuildApiOptions {
   registry?: Registry;
   /** Current time in epoch milliseconds. Defaults to Date.now. */
   clock?: () => number;
+  /**
+   * Time the send limits and spend budgets count in, in epoch milliseconds. Defaults to Redis's
+   * clock (TIME), which all replicas share; tests pass a clock they can move.
+   */
+  limitClock?: () => number | Promise<number>;
   /** Told about every request refused for a security reason (metrics hook). Defaults to no-ops. */
   securityEvents?: SecurityEvents;
   /** Told about every delivery receipt handled, with provider and outcome (metrics hook). Defaults to no-ops. */
@@ -71,7 +77,15 @@ export async function buildApi(options: BuildApiOptions): Promise<FastifyInstanc
     logger,
   });
   const guard = new SendGuard(config, redis, lookupKey, securityEvents);
-  const service = new OtpService({ config, redis, queue, logger, clock: options.clock ?? Date.now, guard });
+  const service = new OtpService({
+    config,
+    redis,
+    queue,
+    logger,
+    clock: options.clock ?? Date.now,
+    limitClock: options.limitClock ?? (() => redisClock(redis)),
+    guard,
+  });
   const idempotency = new IdempotencyStore(
     redis,
     config.QUEUE_PREFIX,

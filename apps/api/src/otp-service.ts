@@ -34,6 +34,8 @@ export interface OtpServiceOptions {
   logger: Logger;
   /** Current time in epoch milliseconds. Tests pass a fake clock to reach expiry. */
   clock: () => number;
+  /** Time the send guard's windows and budgets count in; Redis's clock outside tests. */
+  limitClock: () => number | Promise<number>;
   /** Geography, rate limits and spend budget every send must pass before it is stored. */
   guard: SendGuard;
 }
@@ -104,7 +106,8 @@ export class OtpService {
     const createdAt = clock();
     const admission = await withRedisDeadline(config.REDIS_COMMAND_TIMEOUT_MS, "checking the send limits", async (signal) => {
       await waitForConnection(this.options.redis, signal);
-      return this.options.guard.admit({ id, e164: phone.e164, country, ...context, now: createdAt });
+      const now = await this.options.limitClock();
+      return this.options.guard.admit({ id, e164: phone.e164, country, ...context, now });
     });
     const expiresAt = createdAt + config.OTP_TTL_SECONDS * 1000;
     const secret: SecretPayload = { to: phone.e164, code, email: input.email, locale: input.locale };

@@ -58,6 +58,15 @@ return {0, 0}
 `;
 
 /**
+ * Redis's own clock in epoch milliseconds. Every API replica reads the same clock this way, so
+ * replicas whose system clocks disagree still count in one shared window.
+ */
+export async function redisClock(redis: Redis): Promise<number> {
+  const [seconds, microseconds] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
+}
+
+/**
  * Sliding-window and budget limits kept in Redis, shared by every API replica. Time comes from
  * the caller, so tests move a clock instead of sleeping; Redis TTLs only clean up old keys.
  */

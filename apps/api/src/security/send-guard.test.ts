@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { dumpRedis } from "@otpin/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import { createTestApi, postJson, type TestApi } from "../test-support/test-api.js";
@@ -5,10 +6,13 @@ import { EventRecorder } from "./event-recorder.js";
 
 let api: TestApi | undefined;
 let events: EventRecorder;
+let replicas: TestApi[] = [];
 
 afterEach(async () => {
   await api?.close();
   api = undefined;
+  await Promise.all(replicas.map((replica) => replica.close()));
+  replicas = [];
 });
 
 /** Every limit off except those in `env`. */
@@ -193,5 +197,40 @@ describe("send limits with defaults", () => {
     });
     expect((await postJson(target.app, "/v1/otp", { to: "+15005550006" })).statusCode).toBe(202);
     expect((await postJson(target.app, "/v1/otp", { to: "+15005550006" })).statusCode).toBe(429);
+  });
+});
+
+describe("send limits across replicas", () => {
+  const HOUR_MS = 3_600_000;
+
+  /** An API replica whose system clock is off by `skewMs`, with the production limit clock. */
+  async function replica(prefix: string, skewMs: number): Promise<TestApi> {
+    // limitClock undefined restores buildApi's default, Redis's clock, in place of the test clock.
+    const started = await createTestApi(
+      { QUEUE_PREFIX: prefix, RECIPIENT_COOLDOWN_SECONDS: "30" },
+      { clock: () => Date.now() + skewMs, limitClock: undefined },
+    );
+    replicas.push(started);
+    return started;
+  }
+
+  test.each([
+    ["ahead, then the replica behind", HOUR_MS, 0],
+    ["behind, then the replica ahead", 0, HOUR_MS],
+  ])("one cooldown holds when the first send goes through the replica %s", async (_order, firstSkew, secondSkew) => {
+    const prefix = `test-${randomUUID()}`;
+    const first = await replica(prefix, firstSkew);
+    const second = await replica(prefix, secondSkew);
+
+    expect((await send(first, { to: "+15005550006" })).statusCode).toBe(202);
+    const refused = await send(second, { to: "+15005550006" });
+
+    // With each replica's own clock, the replica behind would ask for 3630 s and the one ahead would admit the send.
+    expect(refused.statusCode, refused.body).toBe(429);
+    expect(refused.json().error.limit).toBe("recipient_cooldown");
+    const retryAfter = Number(refused.headers["retry-after"]);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(30);
+    expect(await second.queue.count()).toBe(1);
   });
 });

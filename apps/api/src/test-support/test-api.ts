@@ -47,7 +47,7 @@ export interface TestApi {
   queue: Queue<DeliveryJobData>;
   cipher: PayloadCipher;
   codeHashKey: Buffer;
-  /** Advances the API's clock, in milliseconds. */
+  /** Advances the API's clock and the clock its limits count in, in milliseconds. */
   advanceClock: (ms: number) => void;
   /** Closes the app, deletes every key under the test prefix and closes the connections. */
   close: () => Promise<void>;
@@ -68,11 +68,14 @@ export async function createTestApi(
     ...env,
   });
   let offsetMs = 0;
+  const clock = () => Date.now() + offsetMs;
   const app = withTestApiKey(
     await buildApi({
       config,
       logger: createLogger("otpin-api-test", config.LOG_LEVEL),
-      clock: () => Date.now() + offsetMs,
+      // Limits count in the same movable clock, so tests step past windows instead of sleeping.
+      clock,
+      limitClock: clock,
       ...options,
     }),
   );
