@@ -1,5 +1,5 @@
 import { DELIVERY_QUEUE, OtpStore } from "@otpin/core";
-import { Worker } from "bullmq";
+import { Worker, type WorkerOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL, TestStack } from "./test-support/stack.js";
@@ -17,6 +17,16 @@ afterEach(async () => {
   deadConnection = undefined;
 });
 
+/**
+ * A worker that never runs a processor: it takes jobs with getNextJob and never renews or releases
+ * their locks, like a worker killed by SIGKILL.
+ */
+function startDeadWorker(prefix: string, options: Partial<WorkerOptions>): Worker {
+  deadConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  deadWorker = new Worker(DELIVERY_QUEUE, undefined, { connection: deadConnection, prefix, autorun: false, ...options });
+  return deadWorker;
+}
+
 describe("a job whose worker died", () => {
   // The README states that a job whose worker dies runs again after WORKER_LOCK_DURATION_MS. The worker never
   // sets BullMQ's stalledInterval (default 30 s), so in a manual run the job waited about 60 s instead.
@@ -26,15 +36,10 @@ describe("a job whose worker died", () => {
     expect(sent.status).toBe(202);
     const id = String(sent.body.id);
 
-    // This worker plays one killed by SIGKILL. It takes the job with a 2 s lock and never renews or releases it.
-    deadConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    deadWorker = new Worker(DELIVERY_QUEUE, undefined, {
-      connection: deadConnection,
-      prefix: stack.prefix,
-      autorun: false,
-      lockDuration: 2000,
+    // It takes the job with a 2 s lock.
+    const lockedJob = await startDeadWorker(stack.prefix, { lockDuration: 2000 }).getNextJob("dead-worker-token", {
+      block: false,
     });
-    const lockedJob = await deadWorker.getNextJob("dead-worker-token", { block: false });
     expect(lockedJob?.id).toBe(id);
 
     // The healthy worker is started as main.ts starts it, without stalledIntervalMs.
@@ -52,19 +57,11 @@ describe("a job whose worker died", () => {
  * without running the processor.
  */
 async function stallThreeTimes(testStack: TestStack, id: string): Promise<void> {
-  deadConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  deadWorker = new Worker(DELIVERY_QUEUE, undefined, {
-    connection: deadConnection,
-    prefix: testStack.prefix,
-    autorun: false,
-    lockDuration: 300,
-    stalledInterval: 100,
-    maxStalledCount: 2,
-  });
+  const dead = startDeadWorker(testStack.prefix, { lockDuration: 300, stalledInterval: 100, maxStalledCount: 2 });
   // This worker's stalled checker returns each dead-held job to waiting once its lock expires.
-  await deadWorker.startStalledCheckTimer();
+  await dead.startStalledCheckTimer();
   for (let stall = 1; stall <= 3; stall += 1) {
-    const taken = await deadWorker.getNextJob(`dead-worker-${stall}`, { block: false });
+    const taken = await dead.getNextJob(`dead-worker-${stall}`, { block: false });
     expect(taken?.id).toBe(id);
     const deadline = Date.now() + 5000;
     while ((await testStack.queue.getJobState(id)) !== "waiting") {
@@ -72,7 +69,7 @@ async function stallThreeTimes(testStack: TestStack, id: string): Promise<void> 
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  await deadWorker.close(true);
+  await dead.close(true);
 }
 
 describe("a job that stalls more often than the limit", () => {
