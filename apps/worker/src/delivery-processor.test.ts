@@ -1,4 +1,4 @@
-import { createLogger, createPayloadCipher, loadWorkerConfig, OtpStore } from "@otpin/core";
+import { createLogger, createPayloadCipher, loadWorkerConfig, OtpStore, secretPayloadSchema } from "@otpin/core";
 import { createSmsProviders } from "@otpin/providers";
 import type { Job } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
@@ -108,6 +108,36 @@ describe("delivery processor", () => {
 
     expect(await processor(job)).toEqual({ status: "skipped" });
     expect(stack.simulator.requestCount()).toBe(0);
+  });
+
+  it("does not send a code that a newer one replaced before it went out", async () => {
+    stack = await new TestStack({ withoutWorker: true, apiEnv: { INVALIDATE_PREVIOUS_CODES: "true" } }).start();
+    const { processor, counters } = processorFor(stack);
+    const older = await queuedJob(stack);
+    const newer = await queuedJob(stack);
+
+    expect(await processor(older)).toEqual({ status: "skipped" });
+    expect(await processor(newer)).toMatchObject({ status: "sent" });
+
+    expect(stack.simulator.requestCount()).toBe(1);
+    const view = await stack.view(String(older.id));
+    expect(view.status).toBe("failed");
+    expect(view.reason).toMatch(/^superseded: /);
+    expect(counters.completed).toEqual(["sent"]);
+  });
+
+  it("does not send a code that wrong guesses locked before it went out", async () => {
+    stack = await new TestStack({ withoutWorker: true, apiEnv: { OTP_MAX_VERIFY_ATTEMPTS: "1" } }).start();
+    const { processor } = processorFor(stack);
+    const job = await queuedJob(stack);
+    const code = secretPayloadSchema.parse(createPayloadCipher(TEST_SECRET).decrypt(job.data.payload, String(job.id))).code;
+    const wrong = code.replace(/^./, (digit) => String((Number(digit) + 1) % 10));
+    expect((await stack.verify(String(job.id), wrong)).body).toMatchObject({ valid: false, attemptsRemaining: 0 });
+
+    expect(await processor(job)).toEqual({ status: "skipped" });
+
+    expect(stack.simulator.requestCount()).toBe(0);
+    expect((await stack.view(String(job.id))).reason).toMatch(/^locked: /);
   });
 
   it("fails a job whose payload does not decrypt without retrying", async () => {

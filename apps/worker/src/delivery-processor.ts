@@ -9,6 +9,7 @@ import {
   renderEmail,
   renderSms,
   secretPayloadSchema,
+  verificationClosed,
 } from "@otpin/core";
 import { Job, UnrecoverableError } from "bullmq";
 import type { DeliveryChain, DeliveryLedger } from "./delivery/index.js";
@@ -99,6 +100,15 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
       return { status: "sent", provider: acceptedBy, duplicate: true };
     }
 
+    // A newer code replaced this one, or wrong guesses locked it, before it went out: sending it
+    // would hand the user a code that cannot pass.
+    const closed = verificationClosed(record);
+    if (closed === "superseded" || closed === "locked") {
+      log.info({ closed }, "code can no longer be verified, not sent");
+      if (redelivery === undefined) await deps.store.transition(otpId, "failed", { reason: CLOSED_REASONS[closed] });
+      return { status: "skipped" };
+    }
+
     const secret = await decryptOrFail(deps, data, log);
     if (redelivery?.emailOnly && secret.email === undefined) {
       log.info("handset error reported and no email address known, nothing to re-send");
@@ -152,6 +162,12 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
     throw new Error(outcome.reason);
   };
 }
+
+/** `reason` of a verification whose code was not sent because it could no longer be verified. */
+const CLOSED_REASONS = {
+  superseded: "superseded: a newer code to this recipient replaced this one before it was sent",
+  locked: "locked: too many wrong codes were tried before this one was sent",
+} as const;
 
 /** Reason BullMQ gives a job that stalled more often than `maxStalledCount` allows. */
 const STALL_LIMIT_REASON = "job stalled more than allowable limit";

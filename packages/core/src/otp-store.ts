@@ -92,6 +92,8 @@ export interface OtpRecord {
   expiresAt: number;
   failedVerifications: number;
   maxVerifyAttempts: number;
+  /** True once a newer code to the same recipient replaced this one (INVALIDATE_PREVIOUS_CODES). */
+  superseded: boolean;
   reason: string | undefined;
   acceptedProvider: string | undefined;
   attempts: DeliveryAttempt[];
@@ -120,6 +122,20 @@ export interface RedeliverySource {
 }
 
 export type VerifyResult = { valid: true } | { valid: false; attemptsRemaining: number };
+
+/** Why a verification's code can no longer be verified, so sending it again helps nobody. */
+export type ClosedReason = "verified" | "expired" | "superseded" | "locked";
+
+/**
+ * Returns why the code of `record` can no longer be verified, in the order the verify route
+ * checks them, or undefined while it still can. A code in this state is not worth sending.
+ */
+export function verificationClosed(record: OtpRecord): ClosedReason | undefined {
+  if (record.status === "verified" || record.status === "expired") return record.status;
+  if (record.superseded) return "superseded";
+  if (record.failedVerifications >= record.maxVerifyAttempts) return "locked";
+  return undefined;
+}
 
 /** How long a record outlives its code, so callers can still read the final status. */
 export const RECORD_RETENTION_MS = 60 * 60 * 1000;
@@ -213,6 +229,7 @@ export class OtpStore {
       expiresAt,
       failedVerifications: Number(fields.failedVerifications ?? 0),
       maxVerifyAttempts: Number(fields.maxVerifyAttempts),
+      superseded: fields.superseded === "1",
       reason: fields.reason || undefined,
       acceptedProvider: fields.acceptedProvider || undefined,
       attempts: attempts.map((entry) => JSON.parse(entry) as DeliveryAttempt),

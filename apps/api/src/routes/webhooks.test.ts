@@ -1,3 +1,4 @@
+import { secretPayloadSchema } from "@otpin/core";
 import { plivoV3Signature, vonageSignature } from "@otpin/simulator";
 import twilio from "twilio";
 import { afterEach, describe, expect, it } from "vitest";
@@ -250,6 +251,39 @@ describe("receipt state", () => {
       ["twilio", "ignored"],
       ["twilio", "ignored"],
     ]);
+  });
+});
+
+describe("receipts for a code that can no longer be verified", () => {
+  const ROUTE_ERROR = { MessageStatus: "undelivered", ErrorCode: "30034" };
+
+  it("re-sends nothing once a newer code replaced it", async () => {
+    const test = await start({ INVALIDATE_PREVIOUS_CODES: "true" });
+    const id = await submitted(test, "twilio", "SM40");
+    // A second send to the same number supersedes the first code.
+    expect((await postJson(test.app, "/v1/otp", { to: "+14155550123" })).statusCode).toBe(202);
+
+    const response = await postTwilio(test, { MessageSid: "SM40", ...ROUTE_ERROR }, TWILIO_URL);
+
+    expect(response.statusCode).toBe(200);
+    expect(await delivery(test, id)).toMatchObject({ status: "undelivered", errorCode: "30034" });
+    expect(await test.queue.getJob(`${id}-redeliver`)).toBeUndefined();
+  });
+
+  it("re-sends nothing once wrong codes locked it", async () => {
+    const test = await start({ OTP_MAX_VERIFY_ATTEMPTS: "1" });
+    const id = await submitted(test, "twilio", "SM41");
+    const job = await test.queue.getJob(id);
+    if (job === undefined) throw new Error(`job ${id} was not queued`);
+    const { code } = secretPayloadSchema.parse(test.cipher.decrypt(job.data.payload, id));
+    const wrongCode = code.replace(/^./, (digit) => String((Number(digit) + 1) % 10));
+    expect((await postJson(test.app, `/v1/otp/${id}/verify`, { code: wrongCode })).json()).toMatchObject({ valid: false });
+    expect((await postJson(test.app, `/v1/otp/${id}/verify`, { code })).statusCode).toBe(423);
+
+    await postTwilio(test, { MessageSid: "SM41", ...ROUTE_ERROR }, TWILIO_URL);
+
+    expect(await delivery(test, id)).toMatchObject({ status: "undelivered" });
+    expect(await test.queue.getJob(`${id}-redeliver`)).toBeUndefined();
   });
 });
 

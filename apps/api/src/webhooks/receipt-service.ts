@@ -1,4 +1,11 @@
-import type { DeliveryJobData, DeliveryState, Logger, OtpStore, ReceiptResult } from "@otpin/core";
+import {
+  type DeliveryJobData,
+  type DeliveryState,
+  type Logger,
+  type OtpStore,
+  type ReceiptResult,
+  verificationClosed,
+} from "@otpin/core";
 import type { Redis } from "ioredis";
 import type { DeliveryQueue } from "../delivery-queue.js";
 import { waitForConnection, withRedisDeadline } from "../redis-guard.js";
@@ -121,7 +128,8 @@ export class ReceiptService {
   private async redeliver(otpId: string, provider: string, policy: ReceiptPolicy, errorCode: string | undefined): Promise<void> {
     const { store, queue, logger, clock } = this.options;
     const record = await store.get(otpId, clock());
-    if (record === undefined || record.status === "verified" || record.status === "expired") return;
+    // A code that can no longer be verified (verified, expired, replaced or locked) is not sent again.
+    if (record === undefined || verificationClosed(record) !== undefined) return;
     const source = await store.getRedeliverySource(otpId);
     if (source === undefined) {
       logger.warn({ otpId, provider }, "no stored payload for this verification, cannot re-send");
