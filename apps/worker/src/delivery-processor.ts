@@ -135,6 +135,11 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
         heldRedelivery ??= redelivery === undefined ? redeliveryForHeldReceipts(provider, receipts) : undefined;
       }),
     );
+    if (outcome.status === "failed" && outcome.noRoute && redelivery !== undefined) {
+      // Every provider is excluded and there is no email address: a retry would find the same.
+      log.info({ exclude: redelivery.exclude }, "no other route for the re-send a receipt asked for, nothing re-sent");
+      return { status: "skipped" };
+    }
     if (outcome.status === "accepted" && heldRedelivery !== undefined) {
       await addHeldFollowUp(deps, job, { ...data, redelivery: heldRedelivery }, log);
     }

@@ -130,6 +130,20 @@ describe("redelivery jobs", () => {
     expect(followUp?.opts).toMatchObject({ attempts: job.opts.attempts, backoff: job.opts.backoff });
   });
 
+  it("skips a re-send with every provider excluded and no email address, without a retry", async () => {
+    stack = await new TestStack({ withoutWorker: true }).start();
+    const { processor } = processorFor(stack);
+    const sent = await stack.send({ to: "+15005550010" });
+    const job = (await stack.queue.getJob(String(sent.body.id))) as Job;
+    await processor(job);
+
+    const result = await processor(redeliveryOf(job, { exclude: ["twilio", "plivo"], emailOnly: false }));
+
+    expect(result).toEqual({ status: "skipped" });
+    expect(stack.simulator.requestCount()).toBe(1);
+    expect((await stack.view(String(job.id))).status).toBe("sent");
+  });
+
   it("skips an email-only re-send without an address", async () => {
     stack = await new TestStack({ withoutWorker: true }).start();
     const { processor } = processorFor(stack);

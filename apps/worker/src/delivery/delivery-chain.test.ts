@@ -248,6 +248,22 @@ describe("DeliveryChain order", () => {
 });
 
 describe("DeliveryChain outcomes", () => {
+  it("fails without a retry when every provider is excluded and there is no email", async () => {
+    const [twilio, plivo] = providers(["twilio"], ["plivo"]);
+    const { chain } = setup([twilio!, plivo!]);
+
+    const outcome = await chain.deliver({ ...REQUEST, excludeProviders: ["twilio", "plivo"] }, new MemoryLedger());
+
+    expect(outcome).toEqual({
+      status: "failed",
+      retryable: false,
+      noRoute: true,
+      reason: "no sms provider is configured for this destination",
+      errorClass: "provider_unavailable",
+    });
+    expect([...twilio!.calls, ...plivo!.calls]).toEqual([]);
+  });
+
   it("falls back to email when every provider fails", async () => {
     const [twilio, plivo] = providers(["twilio", { fail: "provider_unavailable" }], ["plivo", { fail: "timeout" }]);
     const email = new FakeEmailChannel();

@@ -46,12 +46,13 @@ export interface DeliveryRequest {
 
 /**
  * Result of a delivery. A failed delivery is `retryable` unless a recipient error (an invalid
- * number or address, an opt-out) ended it. `reason` names error classes and provider codes but
- * never the number or the body.
+ * number or address, an opt-out) ended it, or `noRoute`: no provider was left to try (all
+ * excluded or none configured for the destination) and no email fallback was possible. `reason`
+ * names error classes and provider codes but never the number or the body.
  */
 export type DeliveryOutcome =
   | { status: "accepted"; channel: Channel; provider: string; messageId: string }
-  | { status: "failed"; retryable: boolean; reason: string; errorClass?: DeliveryErrorClass };
+  | { status: "failed"; retryable: boolean; reason: string; errorClass?: DeliveryErrorClass; noRoute?: true };
 
 type AcceptedOutcome = Extract<DeliveryOutcome, { status: "accepted" }>;
 type FailedOutcome = Extract<DeliveryOutcome, { status: "failed" }>;
@@ -307,9 +308,12 @@ export class DeliveryChain {
     const recipientError = emailError !== undefined && isRecipientError(emailError) ? emailError : sms.recipientError;
     const lastError = emailError ?? sms.failures.at(-1);
     const smsReason = describeFailures(sms.failures, sms.skipped);
+    // Nothing called and no breaker in the way: the same request would find nothing next time either.
+    const noRoute = sms.failures.length === 0 && sms.skipped.length === 0 && emailError === undefined;
     return {
       status: "failed",
-      retryable: recipientError === undefined,
+      retryable: recipientError === undefined && !noRoute,
+      ...(noRoute ? { noRoute } : {}),
       reason: emailError === undefined ? smsReason : `${smsReason}; ${describeFailure(emailError)}`,
       // With no error at all, every provider was skipped because its breaker was open.
       errorClass: recipientError?.errorClass ?? lastError?.errorClass ?? "provider_unavailable",
