@@ -159,7 +159,7 @@ otpin is running (Ctrl-C stops everything):
   Simulator inbox   ${simulatorUrl}/
   Redis             ${REDIS_URL}${redis ? " (private, started by the demo)" : ""}
   API key (this run)  ${API_KEY}
-Try: curl -s -X POST ${apiUrl}/v1/otp -H 'authorization: Bearer ${API_KEY}' -H 'content-type: application/json' -d '{"to":"+15005550006"}'`);
+Try: curl -s -X POST ${apiUrl}/v1/otp -H 'authorization: Bearer ${API_KEY}' -H 'content-type: application/json' -d '{"to":"${SAMPLE_NUMBER}"}'`);
 }
 
 /** Polls the verification until the provider's delivery receipt arrived, for at most 3 s. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { createTestApi, postJson, type TestApi } from "../test-support/test-api.js";
 import { EventRecorder } from "./event-recorder.js";
+import { countryRefusal } from "./geography.js";
 
 let api: TestApi | undefined;
 
@@ -46,5 +47,17 @@ describe("geography", () => {
     expect(response.statusCode).toBe(202);
     expect(await api.queue.count()).toBe(1);
     expect(events.blockedReasons).toEqual(["country_monitor"]);
+  });
+});
+
+describe("refusal messages", () => {
+  test("name only the allowed countries that are not also blocked", () => {
+    const policy = { ALLOWED_COUNTRIES: ["US", "GB"], BLOCKED_COUNTRIES: ["GB"], GEO_MODE: "enforce" as const };
+    expect(countryRefusal(policy, "FR")).toBe("to is a number in FR, which this service does not send to; it sends to US");
+    expect(countryRefusal(policy, "GB")).toBe("to is a number in GB, which this service does not send to");
+    expect(countryRefusal({ ...policy, ALLOWED_COUNTRIES: ["GB"] }, "FR")).toBe(
+      "to is a number in FR, which this service does not send to",
+    );
+    expect(countryRefusal(policy, "US")).toBeUndefined();
   });
 });

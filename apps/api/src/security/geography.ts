@@ -12,7 +12,10 @@ export interface GeographyPolicy {
 export function countryRefusal(policy: GeographyPolicy, country: string | null): string | undefined {
   const { ALLOWED_COUNTRIES: allowed, BLOCKED_COUNTRIES: blocked } = policy;
   if (allowed !== undefined && (country === null || !allowed.includes(country))) {
-    return `to is a number in ${country ?? "an unknown country"}, which this service does not send to; it sends to ${allowed.join(", ")}`;
+    // A country on both lists is blocked, so the hint names only the countries that really pass.
+    const served = allowed.filter((code) => !blocked?.includes(code));
+    const hint = served.length > 0 ? `; it sends to ${served.join(", ")}` : "";
+    return `to is a number in ${country ?? "an unknown country"}, which this service does not send to${hint}`;
   }
   if (blocked !== undefined && country !== null && blocked.includes(country)) {
     return `to is a number in ${country}, which this service does not send to`;
