@@ -15,7 +15,8 @@ export interface ApiProblem {
   body: ErrorBody;
 }
 
-const ROUTES_HINT = "the routes are POST /v1/otp, POST /v1/otp/:id/verify, GET /v1/otp/:id, GET /healthz and GET /readyz";
+const ROUTES_HINT =
+  "the routes are POST /v1/otp, POST /v1/otp/:id/verify, GET /v1/otp/:id, GET /healthz, GET /readyz, GET /metrics and the receipt webhooks under /v1/webhooks/";
 const MAX_ECHOED_PATH = 200;
 
 const INTERNAL_MESSAGE = "internal error; the request was not completed, retry later";

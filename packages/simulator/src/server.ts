@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BehaviourBook } from "./behaviour.js";
@@ -81,6 +82,9 @@ export interface Simulator {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const credentials = resolveCredentials(options.credentials);
   const shutdown = new AbortController();
+  // Every pending response delay and receipt listens on this one signal, so under load there are
+  // more listeners than Node's warning threshold of 10.
+  setMaxListeners(0, shutdown.signal);
   const context: SimulatorContext = {
     store: new MessageStore(),
     behaviours: new BehaviourBook(options.random ?? Math.random),
