@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadApiConfig, loadWorkerConfig, redactConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
@@ -154,5 +155,76 @@ describe("loadWorkerConfig cross-variable rules", () => {
         }),
       ).LOG_LEVEL,
     ).toMatch(/one of fatal, error/);
+  });
+});
+
+describe("odd values", () => {
+  const apiEnv = (extra: Record<string, string>) => ({ OTP_SECRET: SECRET, API_KEYS: KEYS, ...extra });
+
+  it("treats a blank variable as unset, so a limit keeps its default instead of turning off", () => {
+    const config = loadApiConfig(
+      apiEnv({ RECIPIENT_HOURLY_LIMIT: " ", RECIPIENT_COOLDOWN_SECONDS: "\t", ALLOWED_COUNTRIES: "  " }),
+    );
+    expect(config.RECIPIENT_HOURLY_LIMIT).toBe(5);
+    expect(config.RECIPIENT_COOLDOWN_SECONDS).toBe(30);
+    expect(config.ALLOWED_COUNTRIES).toBeUndefined();
+  });
+
+  it.each(["0x10", "1e3", "1.5", "-1", "+5", "Infinity", "5 5", "٣"])("rejects %s as a number, naming the variable", (value) => {
+    const problems = problemsOf(() => loadApiConfig(apiEnv({ RECIPIENT_HOURLY_LIMIT: value, PORT: value })));
+    expect(Object.keys(problems).sort()).toEqual(["PORT", "RECIPIENT_HOURLY_LIMIT"]);
+    expect(problems.RECIPIENT_HOURLY_LIMIT).toBe("expected a whole number from 0 to 100000 in decimal digits");
+  });
+
+  it("reads any decimal number within the range as itself, with spaces around it", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.constantFrom("", " ", "\t"), (limit, pad) => {
+        expect(loadApiConfig(apiEnv({ RECIPIENT_HOURLY_LIMIT: `${pad}${limit}${pad}` })).RECIPIENT_HOURLY_LIMIT).toBe(limit);
+      }),
+    );
+  });
+
+  it("rejects any text that is not plain decimal digits", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }).filter((text) => text.trim() !== "" && !/^\s*\d+\s*$/.test(text)),
+        (text) => {
+          expect(Object.keys(problemsOf(() => loadApiConfig(apiEnv({ PORT: text }))))).toEqual(["PORT"]);
+        },
+      ),
+    );
+  });
+
+  it.each(["abc", "[1]", "1e400", "10.0.0.0/33", "::1/129", "10.0.0.1/8/1", "99999999999999999999"])(
+    "rejects TRUST_PROXY=%j by name",
+    (value) => {
+      const problems = problemsOf(() => loadApiConfig(apiEnv({ TRUST_PROXY: `${value},10.0.0.1` })));
+      expect(Object.keys(problems)).toEqual(["TRUST_PROXY"]);
+    },
+  );
+
+  it("reads TRUST_PROXY as a flag, a hop count, or addresses and ranges", () => {
+    expect(loadApiConfig(apiEnv({ TRUST_PROXY: "true" })).TRUST_PROXY).toBe(true);
+    expect(loadApiConfig(apiEnv({ TRUST_PROXY: "2" })).TRUST_PROXY).toBe(2);
+    expect(loadApiConfig(apiEnv({ TRUST_PROXY: " 10.0.0.0/8, ::1 ,loopback" })).TRUST_PROXY).toBe("10.0.0.0/8,::1,loopback");
+  });
+
+  it.each(["abc", "-1", "0x10", "[1]", "1.5", "http://", "https://u:p@otp.example.com", "https://otp.example.com/?a=1"])(
+    "rejects PUBLIC_BASE_URL=%j by name, without throwing anything else",
+    (value) => {
+      expect(Object.keys(problemsOf(() => loadApiConfig(apiEnv({ PUBLIC_BASE_URL: value }))))).toEqual(["PUBLIC_BASE_URL"]);
+      // The worker also lists the Twilio credentials it misses; what matters is that it names this variable.
+      expect(problemsOf(() => loadWorkerConfig({ OTP_SECRET: SECRET, PUBLIC_BASE_URL: value })).PUBLIC_BASE_URL).toMatch(
+        /^expected a (base )?URL/,
+      );
+    },
+  );
+
+  it("rejects a route for a code that is not a country, and a country routed twice", () => {
+    const env = { OTP_SECRET: SECRET, SMS_PROVIDERS: "twilio,plivo" };
+    expect(problemsOf(() => loadWorkerConfig({ ...env, SMS_ROUTES: "UK=twilio" })).SMS_ROUTES).toMatch(/UK is not an ISO 3166/);
+    expect(problemsOf(() => loadWorkerConfig({ ...env, SMS_ROUTES: "GB=twilio;gb=plivo" })).SMS_ROUTES).toBe(
+      "GB has two routes; keep one",
+    );
   });
 });

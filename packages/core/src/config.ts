@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { isSupportedCountry } from "libphonenumber-js/max";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 
@@ -27,30 +29,38 @@ const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
-const port = z.coerce
-  .number({ message: "expected a port number" })
-  .int("expected a whole number")
-  .min(0, "expected 0-65535")
-  .max(65535, "expected 0-65535");
+/**
+ * A whole number written in plain decimal digits. `Number()` alone would read " " as 0 (which
+ * turns a limit off), "0x10" as 16 and "1e3" as 1000.
+ */
+const decimalInt = (message: string) =>
+  z
+    .string()
+    .regex(/^\s*\d{1,15}\s*$/, message)
+    .transform((value) => Number(value.trim()));
+
+const port = decimalInt("expected a port number 0-65535 in decimal digits").pipe(
+  z.number().min(0, "expected 0-65535").max(65535, "expected 0-65535"),
+);
 
 const positiveInt = (min = 1, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ message: "expected a number" })
-    .int("expected a whole number")
-    .min(min, `expected at least ${min}`)
-    .max(max, `expected at most ${max}`);
+  decimalInt(`expected a whole number from ${min} to ${max} in decimal digits`).pipe(
+    z.number().min(min, `expected at least ${min}`).max(max, `expected at most ${max}`),
+  );
+
+/** Parses a URL without throwing; undefined when `value` is not one. */
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
 
 const url = (protocols: string[]) =>
-  z.string().refine(
-    (value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `expected a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(" or ")}` },
-  );
+  z.string().refine((value) => protocols.includes(parseUrl(value)?.protocol ?? ""), {
+    message: `expected a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(" or ")}`,
+  });
 
 const providerList = z
   .string()
@@ -81,7 +91,20 @@ const smsRoutes = z.string().transform((value, context) => {
       });
       return z.NEVER;
     }
-    routes[match[1]!.toUpperCase()] = parsed.data;
+    const country = match[1]!.toUpperCase();
+    // A code no number belongs to (UK for GB, say) would never match, so its route would never apply.
+    if (!isSupportedCountry(country)) {
+      context.addIssue({
+        code: "custom",
+        message: `route "${entry}": ${country} is not an ISO 3166 alpha-2 country with phone numbers`,
+      });
+      return z.NEVER;
+    }
+    if (routes[country] !== undefined) {
+      context.addIssue({ code: "custom", message: `${country} has two routes; keep one` });
+      return z.NEVER;
+    }
+    routes[country] = parsed.data;
   }
   return routes;
 });
@@ -103,8 +126,11 @@ export type VonageSignatureMethod = (typeof VONAGE_SIGNATURE_METHODS)[number];
 /** Public origin (and optional path prefix) that providers call; a trailing slash is dropped. */
 const publicBaseUrl = url(["http:", "https:"])
   .refine((value) => {
-    const parsed = new URL(value);
-    return parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "";
+    // zod runs this refinement even when the URL check above failed; that case is reported there.
+    const parsed = parseUrl(value);
+    return (
+      parsed === undefined || (parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "")
+    );
   }, "expected a base URL without query, fragment or credentials, such as https://otp.example.com")
   .transform((value) => value.replace(/\/+$/, ""));
 
@@ -160,14 +186,39 @@ const apiKeyList = z.string().transform((value, context) => {
   return entries;
 });
 
+/** Names proxy-addr (fastify's trustProxy) reads as sets of ranges. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** One trusted proxy: an IPv4 or IPv6 address with an optional CIDR prefix length, or a range name. */
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry.toLowerCase())) return true;
+  const [address = "", prefix, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 /** fastify's trustProxy: true/false, a hop count, or comma-separated addresses and CIDR ranges. */
-const trustProxy = z.string().transform((value): boolean | number | string => {
+const trustProxy = z.string().transform((value, context): boolean | number | string => {
   const text = value.trim().toLowerCase();
   if (text === "true" || text === "yes") return true;
   if (text === "false" || text === "no" || text === "0") return false;
   // A number counts proxy hops, so "1" trusts exactly one proxy in front of the API.
-  if (/^\d+$/.test(text)) return Number(text);
-  return value.trim();
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const bad = entries.find((entry) => !isAddressOrRange(entry));
+  if (entries.length === 0 || bad !== undefined) {
+    context.addIssue({
+      code: "custom",
+      message: `${bad === undefined ? "no entry" : `"${bad}" is not an IP address or CIDR range`}: expected true, false, a hop count up to 99, or addresses and ranges such as 10.0.0.0/8,::1,loopback`,
+    });
+    return z.NEVER;
+  }
+  return entries.join(",");
 });
 
 /** Parses `GB=0.04,US=0.0079,*=0.05` into amounts per ISO country; `*` is every other country; `off` is none. */
@@ -378,9 +429,9 @@ function parseWith<S extends z.ZodType>(
   env: Record<string, string | undefined>,
   rawChecks: ((input: Record<string, string>) => ConfigProblem[])[] = [missingSecret],
 ): z.output<S> {
-  // Treat empty variables as unset, as shells and compose files often export `NAME=`.
+  // Treat empty and blank variables as unset, as shells and compose files often export `NAME=`.
   const input = Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""),
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ""),
   );
   const result = schema.safeParse(input);
   const rawProblems = rawChecks.flatMap((check) => check(input));
