@@ -123,6 +123,13 @@ describe("toProblem", () => {
     [new UnavailableError("Redis is down"), 503, { code: "OTP_ERR_UNAVAILABLE", message: "Redis is down" }],
     [new PayloadError("key abc unknown"), 500, { code: "OTP_ERR_INTERNAL", message: expect.stringMatching(/^internal error/) }],
     [new TypeError("x is undefined"), 500, { code: "OTP_ERR_INTERNAL", message: expect.stringMatching(/^internal error/) }],
+    // ioredis's own errors for a stalled or closed connection, thrown outside withRedisDeadline.
+    [new Error("Command timed out"), 503, { code: "OTP_ERR_UNAVAILABLE", message: "Redis did not answer in time; retry later" }],
+    [
+      new Error("Connection is closed."),
+      503,
+      { code: "OTP_ERR_UNAVAILABLE", message: "Redis did not answer in time; retry later" },
+    ],
   ])("maps %s", (error, statusCode, body) => {
     const result = toProblem(error, 8192);
 

@@ -1,5 +1,6 @@
 import { isOtpError, type OtpErrorCode, RateLimitedError, UnauthorizedError } from "@otpin/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isRedisUnavailableError } from "./redis-guard.js";
 
 /** Codes in API error bodies. */
 export type ApiErrorCode = OtpErrorCode;
@@ -43,6 +44,11 @@ export function toProblem(error: unknown, bodyLimit: number): ApiProblem {
       };
     }
     return { statusCode: error.httpStatus, body: errorBody(error.code, error.message, error.field) };
+  }
+  // A Redis command that timed out or found the connection closed outside withRedisDeadline is
+  // still an outage, not a bug: the caller should retry.
+  if (isRedisUnavailableError(error)) {
+    return problem(503, "OTP_ERR_UNAVAILABLE", "Redis did not answer in time; retry later");
   }
   return fastifyProblem(error as Partial<FastifyError>, bodyLimit) ?? internalProblem();
 }

@@ -2,12 +2,15 @@ import { createLogger, DELIVERY_QUEUE, loadApiConfig } from "@otpin/core";
 import { type JobState, Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
+import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildApi } from "./app.js";
 import { PrivateRedisServer } from "./test-support/redis-server.js";
 import { LIMITS_OFF_ENV, postJson, TEST_API_KEY_ENV, TEST_SECRET, withTestApiKey } from "./test-support/test-api.js";
 
 const TO = { to: "+15005550006" };
+const PUBLIC = "https://otp.example.test";
+const RECEIPT_TOKEN = "twilio-outage-token";
 /** Every state a job can be in, so a stray job is found wherever it sits. */
 const JOB_STATES: JobState[] = ["waiting", "delayed", "active", "prioritized", "waiting-children", "completed", "failed"];
 
@@ -23,6 +26,8 @@ beforeAll(async () => {
     REDIS_URL: server.url,
     QUEUE_PREFIX: "outage",
     LOG_LEVEL: "silent",
+    PUBLIC_BASE_URL: PUBLIC,
+    TWILIO_AUTH_TOKEN: RECEIPT_TOKEN,
   });
   app = withTestApiKey(await buildApi({ config, logger: createLogger("otpin-api-test", "silent") }));
 });
@@ -104,6 +109,36 @@ describe("Redis outage", () => {
       blocker.disconnect();
       await queue.close();
       await inspector.quit();
+    }
+  });
+
+  test("answers a signed receipt 503 when Redis stops replying, so the provider retries", async () => {
+    await postUntilAccepted();
+    const params = { MessageSid: `SM${"a".repeat(32)}`, MessageStatus: "delivered" };
+    const postReceipt = () =>
+      app.inject({
+        method: "POST",
+        url: "/v1/webhooks/twilio",
+        headers: {
+          authorization: "",
+          "content-type": "application/x-www-form-urlencoded",
+          "x-twilio-signature": twilio.getExpectedTwilioSignature(RECEIPT_TOKEN, `${PUBLIC}/v1/webhooks/twilio`, params),
+        },
+        payload: new URLSearchParams(params).toString(),
+      });
+    expect((await postReceipt()).statusCode).toBe(200);
+
+    const blocker = new Redis(server.url);
+    const sleeping = blocker.call("DEBUG", "SLEEP", "3");
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const response = await postReceipt();
+
+      expect(response.statusCode, response.body).toBe(503);
+      expect(response.json()).toMatchObject({ error: { code: "OTP_ERR_UNAVAILABLE" } });
+      await sleeping;
+    } finally {
+      blocker.disconnect();
     }
   });
 

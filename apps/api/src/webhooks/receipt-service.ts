@@ -54,8 +54,9 @@ export class ReceiptService {
   constructor(private readonly options: ReceiptServiceOptions) {}
 
   /**
-   * @throws what Redis or the queue throws, so the caller responds with 5xx and the provider retries;
-   *   the retry is then a duplicate receipt that enqueues the same follow-up job id again.
+   * @throws UnavailableError when Redis does not finish the work within the deadline, so the
+   *   caller responds 503 and the provider retries; the retry is then a duplicate receipt that
+   *   enqueues the same follow-up job id again.
    */
   async handle(provider: ReceiptProvider, request: WebhookRequest): Promise<ReceiptHandling> {
     const { logger } = this.options;
@@ -63,18 +64,19 @@ export class ReceiptService {
       logger.warn({ provider: provider.name }, "delivery receipt signature invalid, rejected");
       return this.done(provider, 403, "invalid_signature");
     }
-    await withRedisDeadline(this.options.timeoutMs, "handling a delivery receipt", (signal) =>
-      waitForConnection(this.options.redis, signal),
-    );
     const receipt = provider.parse(request.params);
     if (receipt === undefined) {
       logger.warn({ provider: provider.name }, "delivery receipt without a message id or known status, ignored");
       return this.done(provider, 200, "malformed");
     }
-    const otpId =
-      (await this.options.store.findByMessage(provider.name, receipt.messageId)) ?? (await this.hold(provider, receipt));
-    if (otpId === undefined) return this.done(provider, 200, "unknown_message");
-    return this.apply(provider, otpId, receipt);
+    // Every Redis step runs under one deadline: a stalled Redis gets 503, never a hung request or a 500.
+    return withRedisDeadline(this.options.timeoutMs, "handling a delivery receipt", async (signal) => {
+      await waitForConnection(this.options.redis, signal);
+      const otpId =
+        (await this.options.store.findByMessage(provider.name, receipt.messageId)) ?? (await this.hold(provider, receipt));
+      if (otpId === undefined) return this.done(provider, 200, "unknown_message");
+      return this.apply(provider, otpId, receipt);
+    });
   }
 
   /**
