@@ -9,6 +9,10 @@ describe("client address buckets", () => {
     ["2001:db8:1:2::9", "2001:db8:1:2::/64"],
     ["2001:0DB8:0001:0002:ffff::1", "2001:db8:1:2::/64"],
     ["::1", "0:0:0:0::/64"],
+    // A zone index names the sender's interface; varying it must not yield a fresh bucket.
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+    ["fe80::1%eth1", "fe80:0:0:0::/64"],
+    ["fe80::2%25", "fe80:0:0:0::/64"],
   ])("counts %s as %s", (address, bucket) => {
     expect(clientIpBucket(address)).toBe(bucket);
   });
