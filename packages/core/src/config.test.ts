@@ -17,6 +17,8 @@ function problemsOf(action: () => unknown): Record<string, string> {
 
 // The API requires API_KEYS (name:sha256hex) outside demo mode.
 const KEYS = `test:${"0".repeat(64)}`;
+// The worker's default provider and the credentials it requires.
+const TWILIO = { TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "t", TWILIO_FROM: "+15005550006" };
 
 describe("loadApiConfig", () => {
   it("applies documented defaults", () => {
@@ -227,4 +229,20 @@ describe("odd values", () => {
       "GB has two routes; keep one",
     );
   });
+
+  it.each(["abc", "otp@", "@example.com", "otp@example", "Acme <otp@example.com", "a b@example.com"])(
+    "rejects EMAIL_FROM=%j by name",
+    (value) => {
+      const env = { OTP_SECRET: SECRET, ...TWILIO, SMTP_URL: "smtp://127.0.0.1:2525", EMAIL_FROM: value };
+      expect(Object.keys(problemsOf(() => loadWorkerConfig(env)))).toEqual(["EMAIL_FROM"]);
+    },
+  );
+
+  it.each(["otp@example.com", "Acme <otp@example.com>", '"Acme, Inc." <otp@mail.example.co.uk>'])(
+    "accepts EMAIL_FROM=%j",
+    (value) => {
+      const env = { OTP_SECRET: SECRET, ...TWILIO, SMTP_URL: "smtp://127.0.0.1:2525", EMAIL_FROM: value };
+      expect(loadWorkerConfig(env).EMAIL_FROM).toBe(value);
+    },
+  );
 });

@@ -354,7 +354,14 @@ export const workerConfigSchema = z.object({
   BREAKER_RESET_TIMEOUT_MS: positiveInt(100, 3_600_000).default(30_000),
   BREAKER_ROLLING_WINDOW_MS: positiveInt(1000, 3_600_000).default(60_000),
   SMTP_URL: url(["smtp:", "smtps:"]).optional(),
-  EMAIL_FROM: z.string().min(3).optional(),
+  // An address, or a display name with the address in angle brackets, as nodemailer takes it.
+  EMAIL_FROM: z
+    .string()
+    .regex(
+      /^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/,
+      'expected a sender address such as otp@example.com or "Acme <otp@example.com>"',
+    )
+    .optional(),
   SMTP_TIMEOUT_MS: positiveInt(500, 60_000).default(5000),
   // Delivery receipts: callback URLs are `${PUBLIC_BASE_URL}/v1/webhooks/{provider}`; unset means none are requested.
   PUBLIC_BASE_URL: publicBaseUrl.optional(),
