@@ -93,8 +93,8 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
       if (unindexed !== undefined) {
         const { provider, messageId } = unindexed;
         const { heldReceipts } = await deps.store.recordSubmission(otpId, provider, messageId, now());
-        const held = redeliveryForHeldReceipts(provider, heldReceipts);
-        if (held !== undefined) await addHeldFollowUp(deps, job, { ...data, redelivery: held }, log);
+        const followUp = redeliveryForHeldReceipts(provider, heldReceipts);
+        if (followUp !== undefined) await addHeldFollowUp(deps, job, { ...data, redelivery: followUp }, log);
       }
       await deps.store.transition(otpId, "sent");
       return { status: "sent", provider: acceptedBy, duplicate: true };
@@ -137,7 +137,7 @@ export function createDeliveryProcessor(deps: ProcessorDeps): (job: Job) => Prom
     );
     if (outcome.status === "failed" && outcome.noRoute && redelivery !== undefined) {
       // Every provider is excluded and there is no email address: a retry would find the same.
-      log.info({ exclude: redelivery.exclude }, "no other route for the re-send a receipt asked for, nothing re-sent");
+      log.info({ exclude: redelivery.exclude }, "no other route for the re-send a receipt requested, nothing re-sent");
       return { status: "skipped" };
     }
     if (outcome.status === "accepted" && heldRedelivery !== undefined) {

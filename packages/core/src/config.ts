@@ -189,7 +189,7 @@ const apiKeyList = z.string().transform((value, context) => {
 /** Names proxy-addr (fastify's trustProxy) reads as sets of ranges. */
 const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
 
-/** One trusted proxy: an IPv4 or IPv6 address with an optional CIDR prefix length, or a range name. */
+/** Checks one trusted proxy entry: an IPv4 or IPv6 address with an optional CIDR prefix length, or a range name. */
 function isAddressOrRange(entry: string): boolean {
   if (PROXY_RANGE_NAMES.has(entry.toLowerCase())) return true;
   const [address = "", prefix, extra] = entry.split("/");

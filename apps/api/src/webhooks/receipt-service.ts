@@ -55,7 +55,7 @@ export class ReceiptService {
 
   /**
    * @throws UnavailableError when Redis does not finish the work within the deadline, so the
-   *   caller responds 503 and the provider retries; the retry is then a duplicate receipt that
+   *   caller responds 503 and the provider retries. The retry is then a duplicate receipt, which
    *   enqueues the same follow-up job id again.
    */
   async handle(provider: ReceiptProvider, request: WebhookRequest): Promise<ReceiptHandling> {
