@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { type AddressInfo, createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { TestStack } from "./test-support/stack.js";
+import { codeFrom, TestStack } from "./test-support/stack.js";
 
 let stack: TestStack | undefined;
 
@@ -53,6 +53,33 @@ describe("worker shutdown", () => {
     await stack.waitForStatus(late, ["sent"]);
     expect(stack.simulator.messages({ to: "+447400123456" })).toHaveLength(1);
     expect(stack.simulator.messages({ to: "+15005550102" })).toHaveLength(1);
+  });
+});
+
+describe("worker shutdown past its budget", () => {
+  it("stops waiting at SHUTDOWN_TIMEOUT_MS and leaves the job to another worker", { timeout: 30_000 }, async () => {
+    stack = await new TestStack({
+      workerEnv: {
+        SHUTDOWN_TIMEOUT_MS: "1000",
+        WORKER_LOCK_DURATION_MS: "2000",
+        PROVIDER_TIMEOUT_MS: "8000",
+        BREAKER_TIMEOUT_MS: "10000",
+      },
+    }).start();
+    stack.simulator.setBehaviour("twilio", { latencyMs: 5000 });
+    const id = String((await stack.send({ to: "+15005550103" })).body.id);
+    await expect.poll(async () => (await stack?.queue.getActiveCount()) ?? 0, { timeout: 5000, interval: 50 }).toBe(1);
+
+    await stack.worker.close();
+
+    // The provider holds the request for 5 s, so a close that waited for the job would find it completed.
+    expect(await stack.queue.getJobState(id)).toBe("active");
+    stack.simulator.setBehaviour("twilio", {});
+    await stack.startWorker({ WORKER_LOCK_DURATION_MS: "2000" });
+    expect((await stack.waitForStatus(id, ["sent", "failed"], 15_000)).status).toBe("sent");
+    // At least once: the abandoned call may also reach the provider, but always with the same code.
+    const codes = new Set(stack.simulator.messages({ to: "+15005550103" }).map((message) => codeFrom(message.body)));
+    expect(codes.size).toBe(1);
   });
 });
 

@@ -118,13 +118,19 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
     async close() {
       if (closing) return;
       closing = true;
-      await closeWorkerGracefully(started, config.SHUTDOWN_TIMEOUT_MS, logger);
+      const finished = await closeWorkerGracefully(started, config.SHUTDOWN_TIMEOUT_MS, logger);
       await Promise.allSettled(recording);
       breakers.shutdown();
       await email?.close();
       await new Promise<void>((resolve) => health.server.close(() => resolve()));
       await telemetry.close();
-      await Promise.allSettled([connection.quit(), storeConnection.quit()]);
+      if (finished) {
+        await Promise.allSettled([connection.quit(), storeConnection.quit()]);
+      } else {
+        // QUIT would queue behind the jobs still running; dropping the sockets ends their Redis calls now.
+        connection.disconnect();
+        storeConnection.disconnect();
+      }
       for (const stop of unwatch) stop();
     },
   };
