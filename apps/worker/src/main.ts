@@ -1,6 +1,9 @@
 import { ConfigError, createLogger, loadWorkerConfig, redactConfig } from "@otpin/core";
 import { startWorkerApp } from "./worker-app.js";
 
+/** Time allowed after SHUTDOWN_TIMEOUT_MS for closing connections and servers before a forced exit. */
+const SHUTDOWN_GRACE_MS = 5000;
+
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadWorkerConfig>;
   try {
@@ -19,8 +22,16 @@ async function main(): Promise<void> {
   const app = await startWorkerApp({ config, logger });
   logger.info({ healthUrl: app.healthUrl, concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, "worker stopping");
+    // close() gives up on running jobs after SHUTDOWN_TIMEOUT_MS; this bounds the cleanup after it.
+    setTimeout(() => {
+      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS }, "worker shutdown timed out; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS).unref();
     app
       .close()
       .then(() => {

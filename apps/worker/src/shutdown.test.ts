@@ -1,7 +1,9 @@
 import { once } from "node:events";
 import { type AddressInfo, createServer } from "node:net";
+import { createLogger, loadWorkerConfig } from "@otpin/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { codeFrom, TestStack } from "./test-support/stack.js";
+import { codeFrom, simulatorProviderEnv, TEST_SECRET, TestStack } from "./test-support/stack.js";
+import { startWorkerApp } from "./worker-app.js";
 
 let stack: TestStack | undefined;
 
@@ -80,6 +82,33 @@ describe("worker shutdown past its budget", () => {
     // At least once: the abandoned call may also reach the provider, but always with the same code.
     const codes = new Set(stack.simulator.messages({ to: "+15005550103" }).map((message) => codeFrom(message.body)));
     expect(codes.size).toBe(1);
+  });
+});
+
+describe("worker shutdown without Redis", () => {
+  it("still closes when Redis never answered", { timeout: 30_000 }, async () => {
+    // A port that was free a moment ago: nothing answers there, so every Redis call waits to reconnect.
+    const probe = createServer().listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const config = loadWorkerConfig({
+      OTP_SECRET: TEST_SECRET,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      METRICS_PORT: "0",
+      SHUTDOWN_TIMEOUT_MS: "1000",
+      ...simulatorProviderEnv("http://127.0.0.1:9"),
+    });
+    const app = await startWorkerApp({ config, logger: createLogger("test", "silent") });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    // Before the fix, close() waited on BullMQ's close for as long as Redis stayed away.
+    const outcome = await Promise.race([
+      app.close().then(() => "closed" as const),
+      new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), 15_000)),
+    ]);
+
+    expect(outcome).toBe("closed");
   });
 });
 

@@ -119,18 +119,18 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<WorkerA
       if (closing) return;
       closing = true;
       const finished = await closeWorkerGracefully(started, config.SHUTDOWN_TIMEOUT_MS, logger);
+      if (!finished) {
+        // Jobs still running, or Redis unreachable: QUIT would wait behind them, so the sockets are
+        // dropped now and every Redis call still pending fails at once.
+        connection.disconnect();
+        storeConnection.disconnect();
+      }
       await Promise.allSettled(recording);
       breakers.shutdown();
       await email?.close();
       await new Promise<void>((resolve) => health.server.close(() => resolve()));
       await telemetry.close();
-      if (finished) {
-        await Promise.allSettled([connection.quit(), storeConnection.quit()]);
-      } else {
-        // QUIT would queue behind the jobs still running; dropping the sockets ends their Redis calls now.
-        connection.disconnect();
-        storeConnection.disconnect();
-      }
+      if (finished) await Promise.allSettled([connection.quit(), storeConnection.quit()]);
       for (const stop of unwatch) stop();
     },
   };
