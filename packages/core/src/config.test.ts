@@ -245,4 +245,42 @@ describe("odd values", () => {
       expect(loadWorkerConfig(env).EMAIL_FROM).toBe(value);
     },
   );
+
+  it.each(["LOOPBACK", "Loopback", "10.0.0.0/8,LinkLocal"])("passes TRUST_PROXY=%j to fastify in lower case", (value) => {
+    expect(loadApiConfig(apiEnv({ TRUST_PROXY: value })).TRUST_PROXY).toBe(value.toLowerCase());
+  });
+
+  it.each(["0.0.0.0/0", "::/0", "fe80::1%eth0"])("rejects TRUST_PROXY=%j, which proxy-addr cannot use", (value) => {
+    expect(Object.keys(problemsOf(() => loadApiConfig(apiEnv({ TRUST_PROXY: value }))))).toEqual(["TRUST_PROXY"]);
+  });
+
+  it.each([
+    ["http:127.0.0.1:17202", "http://127.0.0.1:17202"],
+    ["HTTPS://OTP.Example.com:443/", "https://otp.example.com"],
+    ["https://otp.example.com/otpin//", "https://otp.example.com/otpin"],
+  ])("normalises PUBLIC_BASE_URL=%j to %j", (value, normalised) => {
+    expect(loadApiConfig(apiEnv({ PUBLIC_BASE_URL: value })).PUBLIC_BASE_URL).toBe(normalised);
+  });
+
+  it.each(["/abc", "/%zz", "/16", "/-1", "/1/2"])("rejects a REDIS_URL database path %j", (path) => {
+    const problems = problemsOf(() => loadApiConfig(apiEnv({ REDIS_URL: `redis://127.0.0.1:6379${path}` })));
+    expect(problems.REDIS_URL).toMatch(/number from 0 to 15/);
+  });
+
+  it.each(["", "/", "/0", "/15"])("accepts a REDIS_URL database path %j", (path) => {
+    expect(loadApiConfig(apiEnv({ REDIS_URL: `redis://127.0.0.1:6379${path}` })).REDIS_URL).toBe(`redis://127.0.0.1:6379${path}`);
+  });
+
+  it.each([
+    ["ALLOWED_COUNTRIES", "US,UK", /UK is not an ISO 3166/],
+    ["BLOCKED_COUNTRIES", "ZZ", /ZZ is not an ISO 3166/],
+    ["BLOCKED_COUNTRIES", "GB,gb", /GB is listed twice/],
+    ["SMS_PRICE_PER_SEGMENT", "UK=0.04", /UK is not an ISO 3166/],
+    ["SPEND_BUDGET_PER_HOUR", "GB=1,GB=2", /GB is listed twice/],
+    ["SPEND_BUDGET_PER_HOUR", "*=1,*=2", /\* is listed twice/],
+  ])("rejects %s=%j by name", (variable, value, message) => {
+    const problems = problemsOf(() => loadApiConfig(apiEnv({ [variable]: value })));
+    expect(Object.keys(problems)).toEqual([variable]);
+    expect(problems[variable]).toMatch(message);
+  });
 });

@@ -92,12 +92,9 @@ const smsRoutes = z.string().transform((value, context) => {
       return z.NEVER;
     }
     const country = match[1]!.toUpperCase();
-    // A code no number belongs to (UK for GB, say) would never match, so its route would never apply.
-    if (!isSupportedCountry(country)) {
-      context.addIssue({
-        code: "custom",
-        message: `route "${entry}": ${country} is not an ISO 3166 alpha-2 country with phone numbers`,
-      });
+    const problem = countryCodeProblem(country);
+    if (problem !== undefined) {
+      context.addIssue({ code: "custom", message: `route "${entry}": ${problem}` });
       return z.NEVER;
     }
     if (routes[country] !== undefined) {
@@ -109,21 +106,38 @@ const smsRoutes = z.string().transform((value, context) => {
   return routes;
 });
 
-const countryList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((code) => code.trim().toUpperCase())
-      .filter((code) => code !== ""),
-  )
-  .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, "expected ISO 3166 alpha-2 country codes such as US,GB")));
+/**
+ * Returns why `code` cannot stand for a destination country, or undefined when it can. A code no
+ * phone number belongs to (UK for GB, say) would never match one, so its rule would never apply.
+ */
+function countryCodeProblem(code: string): string | undefined {
+  if (isSupportedCountry(code)) return undefined;
+  return `${code} is not an ISO 3166 alpha-2 country with phone numbers; use codes such as US,GB`;
+}
+
+const countryList = z.string().transform((value, context) => {
+  const codes = value
+    .split(",")
+    .map((code) => code.trim().toUpperCase())
+    .filter((code) => code !== "");
+  const problem =
+    codes.map(countryCodeProblem).find((message) => message !== undefined) ??
+    codes.map((code, index) => (codes.indexOf(code) === index ? undefined : `${code} is listed twice`)).find(Boolean);
+  if (problem !== undefined) {
+    context.addIssue({ code: "custom", message: problem });
+    return z.NEVER;
+  }
+  return codes;
+});
 
 /** Vonage "signed webhooks" methods, named as in @vonage/auth's AlgorithmTypes. */
 export const VONAGE_SIGNATURE_METHODS = ["md5hash", "md5hmac", "sha1hmac", "sha256hmac", "sha512hmac"] as const;
 export type VonageSignatureMethod = (typeof VONAGE_SIGNATURE_METHODS)[number];
 
-/** Public origin (and optional path prefix) that providers call; a trailing slash is dropped. */
+/**
+ * Public origin (and optional path prefix) that providers call, in the normalised form the
+ * providers are given and the webhook signatures are checked against, without a trailing slash.
+ */
 const publicBaseUrl = url(["http:", "https:"])
   .refine((value) => {
     // zod runs this refinement even when the URL check above failed; that case is reported there.
@@ -132,7 +146,17 @@ const publicBaseUrl = url(["http:", "https:"])
       parsed === undefined || (parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "")
     );
   }, "expected a base URL without query, fragment or credentials, such as https://otp.example.com")
-  .transform((value) => value.replace(/\/+$/, ""));
+  .transform((value) => {
+    // `http:host` and `HTTPS://Host:443/` parse to http://host and https://host, the URL a provider calls.
+    const parsed = new URL(value);
+    return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, "");
+  });
+
+/** A Redis URL whose optional path is a database index that a default Redis has (0-15). */
+const redisUrl = url(["redis:", "rediss:"]).refine(
+  (value) => /^\/?(?:\d|1[0-5])?$/.test(parseUrl(value)?.pathname ?? ""),
+  "expected the database as a number from 0 to 15 after the host, such as redis://127.0.0.1:6379/0",
+);
 
 /** Variables read by both the API and the worker. */
 const sharedShape = {
@@ -142,7 +166,7 @@ const sharedShape = {
       message: "expected one of fatal, error, warn, info, debug, trace, silent",
     })
     .default("info"),
-  REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "expected 1-64 letters, digits, dots, dashes or underscores")
@@ -191,12 +215,14 @@ const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
 
 /** Checks one trusted proxy entry: an IPv4 or IPv6 address with an optional CIDR prefix length, or a range name. */
 function isAddressOrRange(entry: string): boolean {
-  if (PROXY_RANGE_NAMES.has(entry.toLowerCase())) return true;
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
   const [address = "", prefix, extra] = entry.split("/");
   const family = isIP(address);
-  if (family === 0 || extra !== undefined) return false;
+  // proxy-addr matches no address that carries a zone index (fe80::1%eth0).
+  if (family === 0 || address.includes("%") || extra !== undefined) return false;
   if (prefix === undefined) return true;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  // proxy-addr rejects a prefix of 0; trusting every address is TRUST_PROXY=true.
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** fastify's trustProxy: true/false, a hop count, or comma-separated addresses and CIDR ranges. */
@@ -206,9 +232,11 @@ const trustProxy = z.string().transform((value, context): boolean | number | str
   if (text === "false" || text === "no" || text === "0") return false;
   // A number counts proxy hops, so "1" trusts exactly one proxy in front of the API.
   if (/^\d{1,2}$/.test(text)) return Number(text);
+  // proxy-addr knows its range names in lower case only.
   const entries = value
     .split(",")
     .map((entry) => entry.trim())
+    .map((entry) => (PROXY_RANGE_NAMES.has(entry.toLowerCase()) ? entry.toLowerCase() : entry))
     .filter((entry) => entry !== "");
   const bad = entries.find((entry) => !isAddressOrRange(entry));
   if (entries.length === 0 || bad !== undefined) {
@@ -235,7 +263,13 @@ const countryAmounts = z.string().transform((value, context) => {
       });
       return z.NEVER;
     }
-    amounts[match[1]!.toUpperCase()] = Number(match[2]);
+    const country = match[1]!.toUpperCase();
+    const problem = country === "*" ? undefined : countryCodeProblem(country);
+    if (problem !== undefined || amounts[country] !== undefined) {
+      context.addIssue({ code: "custom", message: problem ?? `${country} is listed twice; keep one entry` });
+      return z.NEVER;
+    }
+    amounts[country] = Number(match[2]);
   }
   return amounts;
 });
