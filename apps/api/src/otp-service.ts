@@ -8,6 +8,7 @@ import {
   isOtpId,
   type Logger,
   maskPhone,
+  mayHaveBeenDelivered,
   type NewOtpRecord,
   NotDeliveredError,
   NotFoundError,
@@ -169,7 +170,8 @@ export class OtpService {
    */
   async verify(id: string, code: string): Promise<VerifyResult> {
     const record = await this.getRecord(id);
-    if (record.status === "failed") {
+    // A code that may have reached a provider before its delivery failed is still checked.
+    if (record.status === "failed" && !mayHaveBeenDelivered(record)) {
       throw new NotDeliveredError(`verification ${id} was never delivered, so its code cannot be checked; request a new code`);
     }
     const result = await withRedisDeadline(this.options.config.REDIS_COMMAND_TIMEOUT_MS, "verifying the code", () =>

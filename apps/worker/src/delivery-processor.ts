@@ -208,7 +208,8 @@ export function createFailedJobRecorder(
       error.message === STALL_LIMIT_REASON
         ? "worker: the delivery job stopped mid-run on more than two workers (crashes or kills), so it was not run again"
         : "worker: the last delivery attempt ended on an internal error; the worker log has the details for this job";
-    if (await deps.store.transition(otpId, "failed", { reason })) {
+    // A worker that died mid-job, or hit an error mid-chain, may have handed the code over first.
+    if (await deps.store.transition(otpId, "failed", { reason, deliveryUncertain: 1 })) {
       deps.observer?.jobCompleted?.("failed");
       log.warn({ reason }, "verification marked failed after its job failed");
     }

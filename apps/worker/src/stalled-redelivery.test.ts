@@ -1,8 +1,8 @@
-import { DELIVERY_QUEUE, OtpStore } from "@otpin/core";
+import { createPayloadCipher, DELIVERY_QUEUE, OtpStore, secretPayloadSchema } from "@otpin/core";
 import { Worker, type WorkerOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { TEST_REDIS_URL, TestStack } from "./test-support/stack.js";
+import { TEST_REDIS_URL, TEST_SECRET, TestStack } from "./test-support/stack.js";
 
 let stack: TestStack | undefined;
 let deadWorker: Worker | undefined;
@@ -87,6 +87,10 @@ describe("a job that stalls more often than the limit", () => {
     expect(String(view.reason)).toContain("stopped mid-run on more than two workers");
     expect(await stack.queue.getJobState(id)).toBe("failed");
     expect(stack.simulator.requestCount()).toBe(0);
+    // A dead run may have handed the code to a provider, so the user can still use it.
+    const job = await stack.queue.getJob(id);
+    const { code } = secretPayloadSchema.parse(createPayloadCipher(TEST_SECRET).decrypt(job?.data.payload, id));
+    expect((await stack.verify(id, code)).body).toEqual({ id, valid: true });
   });
 
   it("ends sent when an earlier run had handed the code to a provider", { timeout: 30_000 }, async () => {

@@ -94,6 +94,8 @@ export interface OtpRecord {
   maxVerifyAttempts: number;
   /** True once a newer code to the same recipient replaced this one (INVALIDATE_PREVIOUS_CODES). */
   superseded: boolean;
+  /** True when the delivery failed but a worker may have handed the code to a provider first. */
+  deliveryUncertain: boolean;
   reason: string | undefined;
   acceptedProvider: string | undefined;
   attempts: DeliveryAttempt[];
@@ -135,6 +137,18 @@ export function verificationClosed(record: OtpRecord): ClosedReason | undefined 
   if (record.superseded) return "superseded";
   if (record.failedVerifications >= record.maxVerifyAttempts) return "locked";
   return undefined;
+}
+
+/** Error classes after which a provider may still have accepted the message: no answer came in time, or the connection broke after the request went out. */
+const UNCERTAIN_ERROR_CLASSES: ReadonlySet<string> = new Set(["timeout", "unknown"]);
+
+/**
+ * Tells whether the code of a verification whose delivery failed may still have reached the user.
+ * Its verification then stays open, because refusing a code the user holds locks them out.
+ */
+export function mayHaveBeenDelivered(record: OtpRecord): boolean {
+  if (record.deliveryUncertain) return true;
+  return record.attempts.some((attempt) => attempt.outcome === "failed" && UNCERTAIN_ERROR_CLASSES.has(attempt.errorClass ?? ""));
 }
 
 /** How long a record outlives its code, so callers can still read the final status. */
@@ -230,6 +244,7 @@ export class OtpStore {
       failedVerifications: Number(fields.failedVerifications ?? 0),
       maxVerifyAttempts: Number(fields.maxVerifyAttempts),
       superseded: fields.superseded === "1",
+      deliveryUncertain: fields.deliveryUncertain === "1",
       reason: fields.reason || undefined,
       acceptedProvider: fields.acceptedProvider || undefined,
       attempts: attempts.map((entry) => JSON.parse(entry) as DeliveryAttempt),

@@ -107,6 +107,42 @@ describe("POST /v1/otp/:id/verify", () => {
     expect((response.json() as { error: { code: string } }).error.code).toBe("OTP_ERR_NOT_DELIVERED");
   });
 
+  test.each([
+    ["timeout", "a provider that did not answer in time"],
+    ["unknown", "a connection that broke after the request went out"],
+  ])("still checks the code after a failed attempt of class %s (%s)", async (errorClass) => {
+    const { id, code } = await createVerification();
+    await api.store.appendAttempt(id, {
+      provider: "twilio",
+      outcome: "failed",
+      errorClass,
+      latencyMs: 5000,
+      at: new Date().toISOString(),
+    });
+    await api.store.transition(id, "failed", { reason: `${errorClass}: twilio` });
+
+    const response = await verify(id, code);
+
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({ id, valid: true });
+  });
+
+  test("returns 409 when every attempt was refused outright", async () => {
+    const { id, code } = await createVerification();
+    const at = new Date().toISOString();
+    await api.store.appendAttempt(id, {
+      provider: "twilio",
+      outcome: "failed",
+      errorClass: "provider_unavailable",
+      latencyMs: 9,
+      at,
+    });
+    await api.store.appendAttempt(id, { provider: "plivo", outcome: "failed", errorClass: "auth", latencyMs: 9, at });
+    await api.store.transition(id, "failed", { reason: "provider_unavailable: twilio; auth: plivo" });
+
+    expect((await verify(id, code)).json()).toMatchObject({ error: { code: "OTP_ERR_NOT_DELIVERED" } });
+  });
+
   test("accepts exactly one of two simultaneous right codes", async () => {
     const { id, code } = await createVerification();
 
