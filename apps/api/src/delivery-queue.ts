@@ -45,14 +45,17 @@ export class DeliveryQueue {
 
   /**
    * Adds a follow-up job under its own id, with the same retries. BullMQ ignores an add whose id
-   * already exists, so a repeated call (a retried webhook) adds nothing.
+   * already exists, so a repeated call (a retried webhook) adds nothing. Returns false in that case.
    */
-  async addFollowUp(jobId: string, data: DeliveryJobData): Promise<void> {
+  async addFollowUp(jobId: string, data: DeliveryJobData): Promise<boolean> {
+    // The lookup only tells the caller which case this was; the add stays safe if it races.
+    const existing = await this.queue.getJob(jobId);
     await this.queue.add(DELIVERY_JOB, data, {
       jobId,
       attempts: this.options.attempts,
       backoff: { type: "exponential", delay: this.options.backoffMs },
     });
+    return existing === undefined;
   }
 
   /** Removes a job, for cleanup after a failed request. Returns false when no job was removed. */

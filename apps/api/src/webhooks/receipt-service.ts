@@ -142,8 +142,9 @@ export class ReceiptService {
       ...source,
       redelivery: { exclude: [provider], emailOnly: policy === "handset" },
     };
-    await queue.addFollowUp(redeliveryJobId(otpId), data);
-    logger.info({ otpId, provider, errorCode, policy }, "delivery receipt triggered a re-send");
+    const added = await queue.addFollowUp(redeliveryJobId(otpId), data);
+    if (added) logger.info({ otpId, provider, errorCode, policy }, "delivery receipt triggered a re-send");
+    else logger.debug({ otpId, provider, errorCode }, "re-send already queued by an earlier receipt");
   }
 
   private done(provider: ReceiptProvider, httpStatus: 200 | 403, outcome: ReceiptOutcome): ReceiptHandling {
