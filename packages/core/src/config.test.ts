@@ -230,13 +230,20 @@ describe("odd values", () => {
     );
   });
 
-  it.each(["abc", "otp@", "@example.com", "otp@example", "Acme <otp@example.com", "a b@example.com"])(
-    "rejects EMAIL_FROM=%j by name",
-    (value) => {
-      const env = { OTP_SECRET: SECRET, ...TWILIO, SMTP_URL: "smtp://127.0.0.1:2525", EMAIL_FROM: value };
-      expect(Object.keys(problemsOf(() => loadWorkerConfig(env)))).toEqual(["EMAIL_FROM"]);
-    },
-  );
+  it.each([
+    "abc",
+    "otp@",
+    "@example.com",
+    "otp@example",
+    "Acme <otp@example.com",
+    "a b@example.com",
+    "Acme: <otp@example.com>",
+    "Acme, Inc. <otp@example.com>",
+    "a@example.com,b@example.com",
+  ])("rejects EMAIL_FROM=%j by name", (value) => {
+    const env = { OTP_SECRET: SECRET, ...TWILIO, SMTP_URL: "smtp://127.0.0.1:2525", EMAIL_FROM: value };
+    expect(Object.keys(problemsOf(() => loadWorkerConfig(env)))).toEqual(["EMAIL_FROM"]);
+  });
 
   it.each(["otp@example.com", "Acme <otp@example.com>", '"Acme, Inc." <otp@mail.example.co.uk>'])(
     "accepts EMAIL_FROM=%j",

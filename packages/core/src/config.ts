@@ -392,7 +392,8 @@ export const workerConfigSchema = z.object({
   EMAIL_FROM: z
     .string()
     .regex(
-      /^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/,
+      // A display name with `:`, `;` or `,` must be quoted, or nodemailer reads it as an address group or list.
+      /^(?:(?:"[^"\r\n]*"|[^<>@:;,"\r\n]*)\s*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@,;:]+@[^\s<>@,;:]+\.[^\s<>@,;:]+)$/,
       'expected a sender address such as otp@example.com or "Acme <otp@example.com>"',
     )
     .optional(),
