@@ -290,4 +290,12 @@ describe("odd values", () => {
     expect(Object.keys(problems)).toEqual([variable]);
     expect(problems[variable]).toMatch(message);
   });
+
+  it.each([
+    ["SMTP_URL", "smtp://"],
+    ["REDIS_URL", "redis://"],
+  ])("rejects %s=%j without a host", (variable, value) => {
+    const env = { OTP_SECRET: SECRET, ...TWILIO, EMAIL_FROM: "otp@example.com", [variable]: value };
+    expect(problemsOf(() => loadWorkerConfig(env))[variable]).toMatch(/and a host$/);
+  });
 });

@@ -58,9 +58,13 @@ function parseUrl(value: string): URL | undefined {
 }
 
 const url = (protocols: string[]) =>
-  z.string().refine((value) => protocols.includes(parseUrl(value)?.protocol ?? ""), {
-    message: `expected a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(" or ")}`,
-  });
+  z.string().refine(
+    (value) => {
+      const parsed = parseUrl(value);
+      return parsed !== undefined && protocols.includes(parsed.protocol) && parsed.hostname !== "";
+    },
+    { message: `expected a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(" or ")} and a host` },
+  );
 
 const providerList = z
   .string()
