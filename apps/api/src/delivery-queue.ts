@@ -48,7 +48,7 @@ export class DeliveryQueue {
    * already exists, so a repeated call (a retried webhook) adds nothing. Returns false in that case.
    */
   async addFollowUp(jobId: string, data: DeliveryJobData): Promise<boolean> {
-    // The lookup only tells the caller which case this was; the add stays safe if it races.
+    // The lookup only reports which case this was to the caller; the add stays safe if it races.
     const existing = await this.queue.getJob(jobId);
     await this.queue.add(DELIVERY_JOB, data, {
       jobId,

@@ -236,7 +236,7 @@ const trustProxy = z.string().transform((value, context): boolean | number | str
   if (text === "false" || text === "no" || text === "0") return false;
   // A number counts proxy hops, so "1" trusts exactly one proxy in front of the API.
   if (/^\d{1,2}$/.test(text)) return Number(text);
-  // proxy-addr knows its range names in lower case only.
+  // proxy-addr accepts its range names in lower case only.
   const entries = value
     .split(",")
     .map((entry) => entry.trim())

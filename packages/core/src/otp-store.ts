@@ -125,7 +125,7 @@ export interface RedeliverySource {
 
 export type VerifyResult = { valid: true } | { valid: false; attemptsRemaining: number };
 
-/** Why a verification's code can no longer be verified, so sending it again helps nobody. */
+/** Why a verification's code can no longer be verified, so sending it again is wasted. */
 export type ClosedReason = "verified" | "expired" | "superseded" | "locked";
 
 /**
@@ -139,7 +139,7 @@ export function verificationClosed(record: OtpRecord): ClosedReason | undefined 
   return undefined;
 }
 
-/** Error classes after which a provider may still have accepted the message: no answer came in time, or the connection broke after the request went out. */
+/** Error classes after which a provider may still have accepted the message: no response came in time, or the connection broke after the request went out. */
 const UNCERTAIN_ERROR_CLASSES: ReadonlySet<string> = new Set(["timeout", "unknown"]);
 
 /**
