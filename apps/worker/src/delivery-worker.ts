@@ -71,7 +71,7 @@ export async function closeWorkerGracefully(worker: Worker, timeoutMs: number, l
   const result = await Promise.race([closing, timedOut]);
   clearTimeout(timer);
   if (result === "timeout") {
-    logger.warn({ timeoutMs }, "shutdown budget exceeded, closing with jobs in flight");
+    logger.warn({ timeoutMs }, "shutdown budget exceeded: jobs still running or Redis unreachable, closing without them");
     return false;
   }
   return true;

@@ -269,12 +269,15 @@ describe("odd values", () => {
     expect(loadApiConfig(apiEnv({ PUBLIC_BASE_URL: value })).PUBLIC_BASE_URL).toBe(normalised);
   });
 
-  it.each(["/abc", "/%zz", "/16", "/-1", "/1/2"])("rejects a REDIS_URL database path %j", (path) => {
-    const problems = problemsOf(() => loadApiConfig(apiEnv({ REDIS_URL: `redis://127.0.0.1:6379${path}` })));
-    expect(problems.REDIS_URL).toMatch(/number from 0 to 15/);
-  });
+  it.each(["/abc", "/%zz", "/16", "/-1", "/1/2", "?db=abc", "/?db=99", "?db=-1", "/1?db=2", "?db=1&db=2"])(
+    "rejects a REDIS_URL database %j",
+    (path) => {
+      const problems = problemsOf(() => loadApiConfig(apiEnv({ REDIS_URL: `redis://127.0.0.1:6379${path}` })));
+      expect(problems.REDIS_URL).toMatch(/database once, as a number from 0 to 15/);
+    },
+  );
 
-  it.each(["", "/", "/0", "/15"])("accepts a REDIS_URL database path %j", (path) => {
+  it.each(["", "/", "/0", "/15", "?db=5", "/?db=15", "?family=6"])("accepts a REDIS_URL database %j", (path) => {
     expect(loadApiConfig(apiEnv({ REDIS_URL: `redis://127.0.0.1:6379${path}` })).REDIS_URL).toBe(`redis://127.0.0.1:6379${path}`);
   });
 

@@ -156,11 +156,18 @@ const publicBaseUrl = url(["http:", "https:"])
     return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, "");
   });
 
-/** A Redis URL whose optional path is a database index that a default Redis has (0-15). */
-const redisUrl = url(["redis:", "rediss:"]).refine(
-  (value) => /^\/?(?:\d|1[0-5])?$/.test(parseUrl(value)?.pathname ?? ""),
-  "expected the database as a number from 0 to 15 after the host, such as redis://127.0.0.1:6379/0",
-);
+/**
+ * A Redis URL whose database, in the path or in ioredis's `db` query option, is an index that a
+ * default Redis has (0-15). ioredis sends SELECT NaN for a non-number and stays on database 0
+ * after an index the server refuses.
+ */
+const redisUrl = url(["redis:", "rediss:"]).refine((value) => {
+  const parsed = parseUrl(value);
+  if (parsed === undefined) return true;
+  const fromQuery = parsed.searchParams.getAll("db");
+  if (fromQuery.length > 1 || (fromQuery.length === 1 && !["", "/"].includes(parsed.pathname))) return false;
+  return /^\/?(?:\d|1[0-5])?$/.test(parsed.pathname) && fromQuery.every((db) => /^(?:\d|1[0-5])$/.test(db));
+}, "expected the database once, as a number from 0 to 15, such as redis://127.0.0.1:6379/0");
 
 /** Variables read by both the API and the worker. */
 const sharedShape = {
