@@ -124,11 +124,16 @@ const countryList = z.string().transform((value, context) => {
     .split(",")
     .map((code) => code.trim().toUpperCase())
     .filter((code) => code !== "");
-  const problem =
-    codes.map(countryCodeProblem).find((message) => message !== undefined) ??
-    codes.map((code, index) => (codes.indexOf(code) === index ? undefined : `${code} is listed twice`)).find(Boolean);
-  if (problem !== undefined) {
-    context.addIssue({ code: "custom", message: problem });
+  for (const code of codes) {
+    const problem = countryCodeProblem(code);
+    if (problem !== undefined) {
+      context.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }
+  }
+  const repeated = codes.find((code, index) => codes.indexOf(code) !== index);
+  if (repeated !== undefined) {
+    context.addIssue({ code: "custom", message: `${repeated} is listed twice` });
     return z.NEVER;
   }
   return codes;
