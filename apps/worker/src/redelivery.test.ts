@@ -130,7 +130,7 @@ describe("redelivery jobs", () => {
     expect(followUp?.opts).toMatchObject({ attempts: job.opts.attempts, backoff: job.opts.backoff });
   });
 
-  it("skips a re-send with every provider excluded and no email address, without a retry", async () => {
+  it("skips a re-send with no route left", async () => {
     stack = await new TestStack({ withoutWorker: true }).start();
     const { processor } = processorFor(stack);
     const sent = await stack.send({ to: "+15005550010" });

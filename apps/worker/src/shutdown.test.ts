@@ -74,7 +74,7 @@ describe("worker shutdown past its budget", () => {
 
     await stack.worker.close();
 
-    // The provider holds the request for 5 s, so a close that waited for the job would find it completed.
+    // The provider keeps the request waiting for 5 s, so a close that waited for the job would find it completed.
     expect(await stack.queue.getJobState(id)).toBe("active");
     stack.simulator.setBehaviour("twilio", {});
     await stack.startWorker({ WORKER_LOCK_DURATION_MS: "2000" });
@@ -87,7 +87,7 @@ describe("worker shutdown past its budget", () => {
 
 describe("worker shutdown without Redis", () => {
   it("still closes when Redis never answered", { timeout: 30_000 }, async () => {
-    // A port that was free a moment ago: nothing answers there, so every Redis call waits to reconnect.
+    // A port that was free a moment ago: nothing listens there, so every Redis call waits to reconnect.
     const probe = createServer().listen(0, "127.0.0.1");
     await once(probe, "listening");
     const port = (probe.address() as AddressInfo).port;

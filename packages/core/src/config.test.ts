@@ -163,7 +163,7 @@ describe("loadWorkerConfig cross-variable rules", () => {
 describe("odd values", () => {
   const apiEnv = (extra: Record<string, string>) => ({ OTP_SECRET: SECRET, API_KEYS: KEYS, ...extra });
 
-  it("treats a blank variable as unset, so a limit keeps its default instead of turning off", () => {
+  it("treats blank variables as unset", () => {
     const config = loadApiConfig(
       apiEnv({ RECIPIENT_HOURLY_LIMIT: " ", RECIPIENT_COOLDOWN_SECONDS: "\t", ALLOWED_COUNTRIES: "  " }),
     );
@@ -222,7 +222,7 @@ describe("odd values", () => {
     },
   );
 
-  it("rejects a route for a code that is not a country, and a country routed twice", () => {
+  it("rejects unknown and repeated route countries", () => {
     const env = { OTP_SECRET: SECRET, SMS_PROVIDERS: "twilio,plivo" };
     expect(problemsOf(() => loadWorkerConfig({ ...env, SMS_ROUTES: "UK=twilio" })).SMS_ROUTES).toMatch(/UK is not an ISO 3166/);
     expect(problemsOf(() => loadWorkerConfig({ ...env, SMS_ROUTES: "GB=twilio;gb=plivo" })).SMS_ROUTES).toBe(

@@ -125,7 +125,7 @@ export interface RedeliverySource {
 
 export type VerifyResult = { valid: true } | { valid: false; attemptsRemaining: number };
 
-/** Why a verification's code can no longer be verified, so sending it again is wasted. */
+/** Reason a verification's code can no longer be verified, so sending it again is wasted. */
 export type ClosedReason = "verified" | "expired" | "superseded" | "locked";
 
 /**

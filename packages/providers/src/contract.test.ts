@@ -9,7 +9,7 @@ import { TwilioProvider } from "./twilio.provider.js";
 import type { SmsMessage, SmsProvider } from "./types.js";
 import { VonageProvider } from "./vonage.provider.js";
 
-// Long enough that a loaded CI machine still gets ordinary answers in time; only the hang test waits it out.
+// Long enough that a loaded CI machine still gets ordinary responses in time; only the hang test waits it out.
 const TIMEOUT_MS = 1000;
 const RECIPIENT = "+14155550123";
 const BODY = "Your otpin code is 482913. It expires in 5 minutes.";

@@ -1,4 +1,4 @@
-import { secretPayloadSchema } from "@otpin/core";
+import { wrongCode } from "@otpin/core/testing";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestApi, postJson, type TestApi } from "../test-support/test-api.js";
 
@@ -17,13 +17,7 @@ async function createVerification(): Promise<{ id: string; code: string }> {
   const response = await postJson(api.app, "/v1/otp", { to: "+15005550006" });
   expect(response.statusCode, response.body).toBe(202);
   const { id } = response.json() as { id: string };
-  const job = await api.queue.getJob(id);
-  const { code } = secretPayloadSchema.parse(api.cipher.decrypt(job!.data.payload, id));
-  return { id, code };
-}
-
-function wrongCode(code: string): string {
-  return code.replace(/^./, (digit) => String((Number(digit) + 1) % 10));
+  return { id, code: await api.codeOf(id) };
 }
 
 function verify(id: string, code: unknown) {

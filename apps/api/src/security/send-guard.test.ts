@@ -203,7 +203,7 @@ describe("send limits with defaults", () => {
 describe("send limits across replicas", () => {
   const HOUR_MS = 3_600_000;
 
-  /** An API replica whose system clock is off by `skewMs`, with the production limit clock. */
+  /** Starts an API replica whose system clock is off by `skewMs`, with the production limit clock. */
   async function replica(prefix: string, skewMs: number): Promise<TestApi> {
     // limitClock undefined restores buildApi's default, Redis's clock, in place of the test clock.
     const started = await createTestApi(

@@ -9,6 +9,7 @@ import {
   loadApiConfig,
   OtpStore,
   type PayloadCipher,
+  secretPayloadSchema,
 } from "@otpin/core";
 import { deleteKeys } from "@otpin/core/testing";
 import { Queue } from "bullmq";
@@ -47,6 +48,8 @@ export interface TestApi {
   queue: Queue<DeliveryJobData>;
   cipher: PayloadCipher;
   codeHashKey: Buffer;
+  /** Reads the code of verification `id` from its queued job, as the worker decrypts it. */
+  codeOf: (id: string) => Promise<string>;
   /** Advances the API's clock and the clock its limits count in, in milliseconds. */
   advanceClock: (ms: number) => void;
   /** Closes the app, deletes every key under the test prefix and closes the connections. */
@@ -89,6 +92,11 @@ export async function createTestApi(
     queue,
     cipher: createPayloadCipher(config.OTP_SECRET),
     codeHashKey: deriveKeys(config.OTP_SECRET).codeHashKey,
+    codeOf: async (id) => {
+      const job = await queue.getJob(id);
+      if (job === undefined) throw new Error(`job ${id} was not queued`);
+      return secretPayloadSchema.parse(testApi.cipher.decrypt(job.data.payload, id)).code;
+    },
     advanceClock: (ms) => {
       offsetMs += ms;
     },

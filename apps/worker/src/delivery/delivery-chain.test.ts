@@ -248,7 +248,7 @@ describe("DeliveryChain order", () => {
 });
 
 describe("DeliveryChain outcomes", () => {
-  it("fails without a retry when every provider is excluded and there is no email", async () => {
+  it("fails unretryable with no route left", async () => {
     const [twilio, plivo] = providers(["twilio"], ["plivo"]);
     const { chain } = setup([twilio!, plivo!]);
 

@@ -1,6 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type BuildApiOptions, buildApi } from "@otpin/api";
-import { createLogger, DELIVERY_QUEUE, type Logger, loadApiConfig, loadWorkerConfig } from "@otpin/core";
+import {
+  createLogger,
+  createPayloadCipher,
+  DELIVERY_QUEUE,
+  type Logger,
+  loadApiConfig,
+  loadWorkerConfig,
+  secretPayloadSchema,
+} from "@otpin/core";
 import { deleteKeys } from "@otpin/core/testing";
 import { SIMULATOR_CREDENTIALS, type Simulator, startSimulator } from "@otpin/simulator";
 import { Queue } from "bullmq";
@@ -126,6 +134,13 @@ export class TestStack {
   async verify(id: string, code: string): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await this.api.inject({ method: "POST", url: `/v1/otp/${id}/verify`, payload: { code } });
     return { status: response.statusCode, body: response.json() };
+  }
+
+  /** Reads the code of verification `id` from its queued job, as the worker decrypts it. */
+  async codeOf(id: string): Promise<string> {
+    const job = await this.queue.getJob(id);
+    if (job === undefined) throw new Error(`job ${id} was not queued`);
+    return secretPayloadSchema.parse(createPayloadCipher(TEST_SECRET).decrypt(job.data.payload, id)).code;
   }
 
   async view(id: string): Promise<Record<string, unknown> & { status: string; attempts: Record<string, unknown>[] }> {
